@@ -1,0 +1,250 @@
+"""The ``nivesh-ml`` command line: parses, calls one library function, prints."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nivesh_ml.config import Settings, get_settings
+from nivesh_ml.errors import NiveshError
+from nivesh_ml.logs import configure_logging
+
+app = typer.Typer(name="nivesh-ml", help="ML services of the Nivesh personal-finance assistant.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Data sets: synthetic Indian transactions and credit applicants.", no_args_is_help=True)
+models_app = typer.Typer(help="Registered models: list, promote, roll back.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+console = Console(stderr=True)
+out = Console()
+
+# Optional command groups contributed by feature modules: each has register(app).
+EXTRA_COMMAND_MODULES = ("nivesh_ml.commands.intent", "nivesh_ml.commands.ner", "nivesh_ml.commands.spending",
+                         "nivesh_ml.commands.anomaly", "nivesh_ml.commands.credit",
+                         "nivesh_ml.commands.advisor", "nivesh_ml.commands.ops")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=False)
+    return settings
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a clear error and exit (no traceback)."""
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def parse_params(params: list[str] | None) -> dict[str, Any]:
+    """``key=value`` pairs; values parsed as JSON when they look like it."""
+    parsed: dict[str, Any] = {}
+    for item in params or []:
+        if "=" not in item:
+            fail(f"--param expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            parsed[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = value
+    return parsed
+
+
+ModelArg = Annotated[str, typer.Argument(help="intent, ner, spending, anomaly or credit")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="CSV/JSONL file (bundled data when omitted)")]
+
+
+@app.command()
+def bootstrap(force: Annotated[bool, typer.Option(help="promote even if worse than the champion")] = False,
+              only: Annotated[list[str] | None, typer.Option(help="train only these models")] = None) -> None:
+    """Make bundled data, train every model, register, promote to champion."""
+    from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
+
+    settings = _settings()
+    results = run_bootstrap(settings, models=only, force=force)
+    table = Table("model", "version", "promoted", "metrics")
+    for r in results:
+        headline = {k: round(v, 4) for k, v in r.metrics.items() if isinstance(v, int | float)}
+        table.add_row(r.model, str(r.version), str((r.promotion or {}).get("promoted")), json.dumps(headline))
+    out.print(table)
+
+
+@app.command()
+def train(model: ModelArg, data: DataOpt = None,
+          text_col: Annotated[str | None, typer.Option(help="intent: text column")] = None,
+          label_col: Annotated[str | None, typer.Option(help="intent: label column")] = None,
+          epochs: Annotated[int | None, typer.Option(help="intent: max epochs")] = None,
+          target: Annotated[str | None, typer.Option(help="credit: target column")] = None,
+          positive: Annotated[str | None, typer.Option(help="credit: value meaning default")] = None,
+          output: Annotated[Path | None, typer.Option(help="directory for the saved model")] = None,
+          register: Annotated[bool, typer.Option(help="log and register in MLflow")] = True,
+          promote: Annotated[bool, typer.Option(help="promote to champion if it passes the gate")] = False,
+          force: Annotated[bool, typer.Option(help="promote even if worse")] = False,
+          seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+          param: Annotated[list[str] | None, typer.Option(help="extra model option key=value")] = None) -> None:
+    """Train a model, evaluate it on held-out data, optionally register and promote."""
+    from nivesh_ml.pipelines.training import train_model
+
+    settings = _settings()
+    options = {"text_col": text_col, "label_col": label_col, "epochs": epochs, "target": target,
+               "positive": positive, **parse_params(param)}
+    if seed is not None:
+        options["seed"] = seed
+    options = {k: v for k, v in options.items() if v is not None}
+    result = train_model(settings, model, data, options, output, register=register, promote=promote,
+                         force=force)
+    print_json(result.as_dict())
+
+
+def resolve_model_dir(settings: Settings, model: str, ref: str | None) -> Path:
+    """A model directory from ``--model``: a path, a registry version number, or the champion."""
+    from nivesh_ml.registry import ModelRegistry
+
+    if ref and Path(ref).is_dir():
+        return Path(ref)
+    registry = ModelRegistry(settings)
+    if ref and ref.lstrip("v").isdigit():
+        return registry._materialise(model, ref.lstrip("v")).directory
+    if ref and ref != "champion":
+        fail(f"--model {ref!r} is neither a directory nor a version number")
+    local = registry.champion(model)
+    if local is None:
+        fail(f"no champion for {model}: train one with `nivesh-ml train {model} --promote`")
+    assert local is not None
+    return local.directory
+
+
+@app.command()
+def evaluate(model: ModelArg, data: Annotated[Path, typer.Option("--data", help="labelled data file")],
+             model_ref: Annotated[str | None, typer.Option("--model", help="dir, version or champion")] = None,
+             as_json: Annotated[bool, typer.Option("--json", help="print metrics as JSON")] = False,
+             text_col: Annotated[str | None, typer.Option()] = None,
+             label_col: Annotated[str | None, typer.Option()] = None,
+             target: Annotated[str | None, typer.Option()] = None,
+             positive: Annotated[str | None, typer.Option()] = None,
+             slice_col: Annotated[list[str] | None, typer.Option("--slice", help="credit: slice column")] = None,
+             horizon: Annotated[int | None, typer.Option(help="spending: months ahead")] = None) -> None:
+    """Evaluate a model on a labelled file."""
+    from nivesh_ml.models import get_family
+
+    settings = _settings()
+    family = get_family(model)
+    options = {k: v for k, v in {"text_col": text_col, "label_col": label_col, "target": target,
+                                 "positive": positive, "slice": slice_col, "horizon": horizon}.items() if v}
+    directory = resolve_model_dir(settings, model, model_ref)
+    predictor = family.load(directory)
+    dataset = family.load_eval_data(data, options)
+    metrics = family.evaluate(predictor, dataset)
+    if as_json:
+        print_json(metrics)
+    else:
+        table = Table("metric", "value")
+        for key, value in metrics.items():
+            if isinstance(value, int | float):
+                table.add_row(key, f"{value:.4f}")
+        out.print(table)
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
+          port: Annotated[int | None, typer.Option(help="port")] = None,
+          workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+          no_bootstrap: Annotated[bool, typer.Option(help="do not train missing models")] = False) -> None:
+    """Start the HTTP server (loads champions; bootstraps missing ones first)."""
+    import uvicorn
+
+    from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
+    from nivesh_ml.pipelines.training import missing_champions
+
+    settings = _settings()
+    bind = host or settings.server.host
+    if not settings.api_keys and bind not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[yellow]NIVESH_API_KEYS is not set: binding to 127.0.0.1 only.[/]")
+        bind = "127.0.0.1"
+    elif not settings.api_keys:
+        console.print("[yellow]No API keys configured (NIVESH_API_KEYS): serving on loopback only.[/]")
+    if not no_bootstrap:
+        missing = missing_champions(settings)
+        if missing:
+            console.print(f"No champion for {', '.join(missing)}: training them first.")
+            run_bootstrap(settings, models=missing)
+    configure_logging(settings.log_level, json_logs=settings.server.log_json)
+    uvicorn.run("nivesh_ml.serving.app:create_app", factory=True, host=bind, port=port or settings.server.port,
+                workers=workers or settings.server.workers, log_config=None, access_log=False)
+
+
+@data_app.command("generate")
+def data_generate(users: Annotated[int, typer.Option(min=1, help="number of users")] = 200,
+                  months: Annotated[int, typer.Option(min=1, max=120, help="months of history")] = 24,
+                  seed: Annotated[int, typer.Option(help="random seed")] = 42,
+                  applicants: Annotated[int | None, typer.Option(help="credit applicants")] = None,
+                  out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("var/data")) -> None:
+    """Synthetic Indian transactions (with labelled anomalies), users and credit applicants."""
+    from nivesh_ml.data.synthetic import write_dataset
+
+    _settings()
+    summary = write_dataset(out_dir, users, months, seed=seed, n_applicants=applicants)
+    print_json(summary)
+
+
+@models_app.command("list")
+def models_list(model: ModelArg) -> None:
+    """Registered versions of a model with metrics; the champion marked."""
+    from nivesh_ml.registry import ModelRegistry
+
+    print_json(ModelRegistry(_settings()).versions(model))
+
+
+@models_app.command("promote")
+def models_promote(model: ModelArg, version: Annotated[str, typer.Argument(help="version number")],
+                   force: Annotated[bool, typer.Option(help="skip the gate (roll back)")] = False) -> None:
+    """Promote a version to champion through the gate (``--force`` to roll back or forward by hand)."""
+    from nivesh_ml.models import get_family
+    from nivesh_ml.registry import ModelRegistry
+
+    decision = ModelRegistry(_settings()).promote(get_family(model), version, force=force)
+    print_json(decision.as_dict())
+    if not decision.promoted:
+        raise typer.Exit(1)
+
+
+def _register_extra_commands() -> None:
+    for name in EXTRA_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_extra_commands()
+
+
+def main() -> None:
+    """Entry point with clean error messages instead of tracebacks."""
+    try:
+        app()
+    except NiveshError as exc:
+        console.print(f"[bold red]error:[/] {exc.message}")
+        if exc.details:
+            console.print_json(json.dumps(exc.details, default=str)[:4000])
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

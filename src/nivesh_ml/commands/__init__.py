@@ -1,0 +1,1 @@
+"""Command groups contributed by feature areas; each module has ``register(app)``."""

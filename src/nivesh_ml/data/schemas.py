@@ -1,0 +1,116 @@
+"""Pydantic records of the public data contracts (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CURRENCIES: Final[frozenset[str]] = frozenset(
+    "INR USD EUR GBP AED SGD JPY AUD CAD CHF CNY HKD SAR QAR KWD OMR BHD THB MYR NZD ZAR LKR NPR BDT "
+    "SEK NOK DKK KRW IDR PHP VND TRY BRL MXN RUB PKR".split()
+)
+CHANNELS: Final[tuple[str, ...]] = ("upi", "card", "netbanking", "cash", "wallet", "other")
+DIRECTIONS: Final[tuple[str, ...]] = ("debit", "credit")
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Transaction(BaseModel):
+    """One bank, card or UPI transaction of one user."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    user_id: ShortText
+    timestamp: datetime
+    amount: float = Field(gt=0, lt=1e11)
+    currency: str = "INR"
+    direction: Literal["debit", "credit"] = "debit"
+    transaction_id: ShortText | None = None
+    merchant: ShortText | None = None
+    category: ShortText | None = None
+    channel: Literal["upi", "card", "netbanking", "cash", "wallet", "other"] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+    city: ShortText | None = None
+    country: ShortText | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time())
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return datetime.fromisoformat(value.strip())
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _naive_local(cls, value: datetime) -> datetime:
+        # Timestamps are local (IST) wall-clock times; an explicit offset is converted and dropped.
+        if value.tzinfo is not None:
+            value = value.astimezone(_IST).replace(tzinfo=None)
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("amount must be a finite number")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}; expected an ISO 4217 code such as INR or USD")
+        return code
+
+    @field_validator("category", "merchant", "city", "country")
+    @classmethod
+    def _normalise_names(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) if value else value
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _lower_channel(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _lower_direction(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class UserTransaction(Transaction):
+    """A transaction given inline for a known user: its own ``user_id`` may be omitted."""
+
+    user_id: ShortText | None = None  # type: ignore[assignment]
+
+
+class CreditApplication(BaseModel):
+    """A loan applicant as the default credit model sees them (the simulator's fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: int = Field(ge=18, le=100)
+    monthly_income: float = Field(gt=0, lt=1e9, description="INR per month, take-home")
+    employment_type: Literal["salaried", "self_employed", "business", "gig", "unemployed"]
+    employment_tenure_years: float = Field(ge=0, le=60)
+    existing_emi: float = Field(ge=0, lt=1e9, description="INR per month already paid to lenders")
+    loan_amount: float = Field(gt=0, lt=1e10)
+    loan_tenure_months: int = Field(ge=1, le=480)
+    bureau_score: int = Field(ge=300, le=900, description="CIBIL-style score")
+    credit_utilisation: float = Field(ge=0, le=2, description="revolving balance / limit")
+    recent_enquiries: int = Field(ge=0, le=100, description="hard enquiries in the last 6 months")
+    past_delinquencies: int = Field(ge=0, le=100, description="30+ days past due in the last 2 years")
+    city_tier: int = Field(ge=1, le=3)
+    dependents: int = Field(ge=0, le=20)
+    residence: Literal["owned", "rented", "family"]
+
+
+TRANSACTION_COLUMNS: Final[tuple[str, ...]] = tuple(Transaction.model_fields)

@@ -1,0 +1,1 @@
+"""Online feature store and the builders that keep per-user profiles in it."""

@@ -1,0 +1,1 @@
+"""Monitoring: the prediction log (current data for drift) and drift detection."""

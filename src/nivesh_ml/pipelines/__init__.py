@@ -1,0 +1,1 @@
+"""Pipeline steps shared by the CLI and the Airflow DAGs."""

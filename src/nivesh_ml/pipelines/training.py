@@ -1,0 +1,86 @@
+"""extract → validate → train → evaluate → register → gate → promote, for any model family."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nivesh_ml.config import Settings
+from nivesh_ml.models import available_models, get_family
+from nivesh_ml.models.base import ModelMetadata, current_git_sha
+from nivesh_ml.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    model: str
+    output_dir: Path
+    metrics: dict[str, Any]
+    version: str | None = None
+    promotion: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "output_dir": str(self.output_dir), "metrics": self.metrics,
+                "version": self.version, "promotion": self.promotion}
+
+
+def default_output_dir(settings: Settings, model: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    return settings.models_dir / "runs" / f"{model}-{stamp}"
+
+
+def train_model(settings: Settings, model: str, data: Path | None = None,
+                options: Mapping[str, Any] | None = None, output: Path | None = None,
+                register: bool = True, promote: bool = False, force: bool = False) -> TrainResult:
+    """Train one model end to end; evaluation is on data never trained on."""
+    family = get_family(model)
+    options = dict(options or {})
+    options.setdefault("seed", settings.seed)
+    prepared = family.prepare(data, options)
+    trained = family.train(prepared.train, options)
+    meta: ModelMetadata = trained.metadata
+    meta.data_hash = prepared.data_hash
+    meta.seed = int(options["seed"])
+    meta.git_sha = current_git_sha()
+    meta.params = {**meta.params, **{k: v for k, v in options.items() if v is not None}, "data": prepared.source}
+    out = output or default_output_dir(settings, model)
+    family.save(trained, out)
+    predictor = family.load(out)
+    metrics = family.evaluate(predictor, prepared.evaluation)
+    meta = ModelMetadata.read(out)
+    meta.metrics = {**meta.metrics, **metrics}
+    meta.write(out)
+    result = TrainResult(model=model, output_dir=out, metrics=metrics)
+    if register:
+        registry = ModelRegistry(settings)
+        registered = registry.log_model(family, out, meta)
+        result.version = registered.version
+        if promote or force:
+            result.promotion = registry.promote(family, registered.version, force=force).as_dict()
+    log.info("trained %s", model, extra={"metrics": _headline(metrics), "version": result.version})
+    return result
+
+
+def _headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+
+
+def bootstrap(settings: Settings, models: list[str] | None = None, force: bool = False) -> list[TrainResult]:
+    """Train every available model on bundled data, register, promote to champion."""
+    results = []
+    for name in models or available_models():
+        results.append(train_model(settings, name, promote=True, force=force))
+    return results
+
+
+def missing_champions(settings: Settings) -> list[str]:
+    """Available models that have no champion yet."""
+    registry = ModelRegistry(settings)
+    return [m for m in available_models() if registry.champion(m) is None]

@@ -1,0 +1,157 @@
+"""The FastAPI application factory: lifespan model loading, middleware and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nivesh_ml import __version__
+from nivesh_ml.cache.base import SafeCache, create_cache
+from nivesh_ml.config import Settings, get_settings
+from nivesh_ml.errors import NiveshError, PayloadTooLarge
+from nivesh_ml.features.store import create_store
+from nivesh_ml.monitoring.prediction_log import PredictionLog
+from nivesh_ml.registry import ModelRegistry
+from nivesh_ml.serving.deps import Services
+from nivesh_ml.serving.metrics import Metrics
+from nivesh_ml.serving.models import ModelManager
+from nivesh_ml.serving.routes import include_routes
+
+log = logging.getLogger("nivesh_ml.server")
+
+
+class BodySizeLimit:
+    """Answers 413 before reading a body larger than the limit (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        err = PayloadTooLarge(f"request body exceeds {self.max_bytes} bytes",
+                              details={"max_bytes": self.max_bytes})
+        await JSONResponse(err.to_body(), status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _route_label(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def build_services(settings: Settings, model_names: list[str] | None = None) -> Services:
+    """Create the long-lived services of a worker (connections open lazily)."""
+    metrics = Metrics()
+    registry = ModelRegistry(settings)
+    return Services(
+        settings=settings,
+        registry=registry,
+        models=ModelManager(registry, metrics, model_names),
+        store=create_store(settings),
+        cache=SafeCache(create_cache(settings), settings.cache.ttl_seconds, metrics.cache_event),
+        metrics=metrics,
+        prediction_log=PredictionLog(settings.var_dir / "predictions.db",
+                                     settings.monitoring.prediction_log_max_rows,
+                                     settings.monitoring.prediction_log_enabled),
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NiveshError)
+    async def _nivesh(_: Request, exc: NiveshError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()][:50]
+        body = {"error": {"code": "invalid_input", "message": "request does not match the schema",
+                          "details": details}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": str(exc.detail), "details": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", _route_label(request))
+        body = {"error": {"code": "internal_error", "message": "internal error", "details": None}}
+        return JSONResponse(body, status_code=500)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None,
+               load_models: bool = True) -> FastAPI:
+    """Build the app. Models load once at start-up (lifespan), not per request."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or build_services(settings)
+        app.state.services = svc
+        if load_models:
+            errors = svc.models.load_all()
+            log.info("models loaded", extra={"not_ready": sorted(errors)})
+        yield
+        svc.store.close()
+
+    app = FastAPI(title="nivesh-ml", version=__version__, lifespan=lifespan,
+                  description="Machine-learning services of the Nivesh personal-finance assistant.")
+    _install_error_handlers(app)
+    include_routes(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - start
+        route = _route_label(request)
+        svc: Services | None = getattr(request.app.state, "services", None)
+        if svc is not None and route != "/metrics":
+            svc.metrics.requests.labels(route=route, method=request.method,
+                                        status=str(response.status_code)).inc()
+            svc.metrics.latency.labels(route=route, method=request.method).observe(elapsed)
+        log.info("request", extra={"route": route, "method": request.method,
+                                   "status": response.status_code, "ms": round(elapsed * 1000, 2)})
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,61 @@
+"""Services shared by the routes, injected through ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from nivesh_ml.cache.base import SafeCache, cache_key
+from nivesh_ml.config import Settings
+from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.monitoring.prediction_log import PredictionLog
+from nivesh_ml.registry import ModelRegistry
+from nivesh_ml.serving.metrics import Metrics
+from nivesh_ml.serving.models import LoadedModel, ModelManager
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a worker holds for its lifetime."""
+
+    settings: Settings
+    registry: ModelRegistry
+    models: ModelManager
+    store: OnlineStore
+    cache: SafeCache
+    metrics: Metrics
+    prediction_log: PredictionLog
+
+    def cached_predict(self, kind: str, model: LoadedModel, payload: Any,
+                       compute: Callable[[], dict[str, Any]], user_id: str | None = None) -> dict[str, Any]:
+        """Serve from cache (keyed by model version + normalised input) or compute and remember."""
+        prefix = f"{kind}:u={user_id}" if user_id else kind
+        key = cache_key(prefix, model.version, payload)
+        hit = self.cache.get(kind, key)
+        if hit is not None:
+            return dict(hit)
+        result = compute()
+        self.cache.set(kind, key, result)
+        return result
+
+    def record(self, model: LoadedModel, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        """Count and log a prediction; logging never fails the request."""
+        self.metrics.predictions.labels(model=model.name).inc()
+        try:
+            self.prediction_log.append(model.name, model.version, inputs, outputs)
+        except Exception as exc:
+            log.warning("prediction log write failed: %s", type(exc).__name__)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

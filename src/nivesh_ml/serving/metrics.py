@@ -1,0 +1,41 @@
+"""Prometheus metrics of the server (one registry per app, so tests can build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """Every metric the app exports. Names are referenced by the Grafana dashboards and alert rules."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("nivesh_http_requests_total", "HTTP requests by route, method and status",
+                                ["route", "method", "status"], registry=r)
+        self.latency = Histogram("nivesh_http_request_duration_seconds", "HTTP request latency",
+                                 ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
+        self.model_info = Gauge("nivesh_model_info", "Loaded model version (value 1)",
+                                ["model", "version", "stage"], registry=r)
+        self.model_ready = Gauge("nivesh_model_ready", "1 when the model is loaded", ["model"], registry=r)
+        self.predictions = Counter("nivesh_predictions_total", "Predictions served", ["model"], registry=r)
+        self.confidence = Histogram("nivesh_prediction_confidence", "Confidence or score of predictions",
+                                    ["model"], buckets=[i / 10 for i in range(1, 11)], registry=r)
+        self.anomalies = Counter("nivesh_anomaly_flagged_total", "Transactions flagged as anomalous",
+                                 registry=r)
+        self.cache_events = Counter("nivesh_cache_events_total", "Prediction cache hits, misses and errors",
+                                    ["kind", "outcome"], registry=r)
+        self.store_errors = Counter("nivesh_feature_store_errors_total", "Feature store failures",
+                                    ["operation"], registry=r)
+        self.drift_share = Gauge("nivesh_drift_share", "Share of drifted features vs reference",
+                                 ["model"], registry=r)
+        self.advisor_requests = Counter("nivesh_advisor_requests_total", "Advisor turns by provider used",
+                                        ["provider"], registry=r)
+        self.provider_fallbacks = Counter("nivesh_advisor_provider_fallbacks_total",
+                                          "Advisor turns that fell back from a provider", ["provider"],
+                                          registry=r)
+
+    def cache_event(self, kind: str, outcome: str) -> None:
+        self.cache_events.labels(kind=kind, outcome=outcome).inc()

@@ -1,0 +1,41 @@
+"""Liveness, readiness and Prometheus exposition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from nivesh_ml import __version__
+from nivesh_ml.serving.deps import ServicesDep
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    """Liveness: the process answers."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/ready", responses={503: {"description": "some model or dependency is not ready"}})
+def ready(services: ServicesDep) -> JSONResponse:
+    """200 only when every model is loaded and the feature store answers."""
+    missing = services.models.missing()
+    store_ok = services.store.ping()
+    body = {
+        "ready": not missing and store_ok,
+        "models": {m["name"]: m.get("version") for m in services.models.describe()},
+        "not_ready": missing,
+        "feature_store": {"backend": services.store.backend, "ok": store_ok},
+        "cache": services.cache.name,
+    }
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(services: ServicesDep) -> Response:
+    """Prometheus exposition format."""
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

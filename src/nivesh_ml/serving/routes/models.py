@@ -1,0 +1,30 @@
+"""Model listing and atomic reload of champions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from nivesh_ml.models import MODEL_NAMES
+from nivesh_ml.errors import NotFound
+from nivesh_ml.serving.auth import AdminDep
+from nivesh_ml.serving.deps import ServicesDep
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+@router.get("")
+def list_models(services: ServicesDep) -> dict[str, Any]:
+    """Name, version, stage, metrics and load time of each model."""
+    return {"models": services.models.describe()}
+
+
+@router.post("/{name}/reload", dependencies=[AdminDep])
+def reload_model(name: str, services: ServicesDep) -> dict[str, Any]:
+    """Load the current champion; the old version serves until the new one is ready."""
+    if name not in MODEL_NAMES or name not in services.models.names:
+        raise NotFound(f"unknown model {name!r}", details={"models": services.models.names})
+    loaded = services.models.reload(name)
+    services.cache.invalidate(f"{name}:")
+    return {"reloaded": loaded.describe()}

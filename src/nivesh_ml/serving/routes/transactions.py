@@ -1,0 +1,52 @@
+"""Ingestion of transactions into the feature store."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from nivesh_ml.data.schemas import Transaction, UserTransaction
+from nivesh_ml.errors import InvalidInput, UpstreamUnavailable
+from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.serving.auth import ApiKeyDep
+from nivesh_ml.serving.deps import ServicesDep
+
+router = APIRouter(tags=["transactions"], dependencies=[ApiKeyDep])
+log = logging.getLogger(__name__)
+
+
+class IngestRequest(BaseModel):
+    user_id: str = Field(min_length=1, max_length=200)
+    transactions: list[UserTransaction] = Field(min_length=1, max_length=20_000)
+
+
+def owned_transactions(user_id: str, items: list[UserTransaction]) -> list[Transaction]:
+    """Inline transactions belong to the request's user; a different ``user_id`` is an error."""
+    out = []
+    for i, item in enumerate(items):
+        if item.user_id not in (None, user_id):
+            raise InvalidInput(f"transactions[{i}] belongs to {item.user_id!r}, not {user_id!r}",
+                               details={"index": i})
+        out.append(Transaction(**{**item.model_dump(), "user_id": user_id}))
+    return out
+
+
+@router.post("/transactions")
+def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
+    """Store a user's transactions (idempotent on ``transaction_id``) and update their profiles."""
+    txns = owned_transactions(request.user_id, request.transactions)
+    fs = services.settings.feature_store
+    try:
+        summary = ingest_transactions(services.store, request.user_id, txns, fs.ttl_days * 86400,
+                                      fs.history_max_transactions)
+    except Exception as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        services.metrics.store_errors.labels(operation="ingest").inc()
+        log.warning("feature store ingest failed: %s", type(exc).__name__)
+        raise UpstreamUnavailable("feature store unavailable") from exc
+    services.cache.invalidate(f"spending:u={request.user_id}:")
+    return {"user_id": request.user_id, **summary}
