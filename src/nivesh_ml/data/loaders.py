@@ -84,7 +84,7 @@ def read_jsonl_records(path: Path | str) -> list[dict[str, Any]]:
     """Read a JSONL file as a list of objects; a bad line raises ``InvalidInput`` naming it."""
     frame = _read_jsonl(Path(path))
     out = frame.drop(columns="__line__", errors="ignore").to_dict(orient="records")
-    return [{k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))} for row in out]
+    return [{str(k): v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))} for row in out]
 
 
 def _raise_if(errors: Sequence[dict[str, Any]], path: Path) -> None:

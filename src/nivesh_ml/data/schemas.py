@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-CURRENCIES: Final[frozenset[str]] = frozenset(
-    "INR USD EUR GBP AED SGD JPY AUD CAD CHF CNY HKD SAR QAR KWD OMR BHD THB MYR NZD ZAR LKR NPR BDT "
-    "SEK NOK DKK KRW IDR PHP VND TRY BRL MXN RUB PKR".split()
-)
+CURRENCIES: Final[frozenset[str]] = frozenset({
+    "INR", "USD", "EUR", "GBP", "AED", "SGD", "JPY", "AUD", "CAD", "CHF", "CNY", "HKD",
+    "SAR", "QAR", "KWD", "OMR", "BHD", "THB", "MYR", "NZD", "ZAR", "LKR", "NPR", "BDT",
+    "SEK", "NOK", "DKK", "KRW", "IDR", "PHP", "VND", "TRY", "BRL", "MXN", "RUB", "PKR",
+})
 CHANNELS: Final[tuple[str, ...]] = ("upi", "card", "netbanking", "cash", "wallet", "other")
 DIRECTIONS: Final[tuple[str, ...]] = ("debit", "credit")
+
+_IST = timezone(timedelta(hours=5, minutes=30))
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -16,12 +16,13 @@ def available_models() -> list[str]:
     out = []
     for name in MODEL_NAMES:
         try:
-            importlib.import_module(f"nivesh_ml.models.{name}")
+            module = importlib.import_module(f"nivesh_ml.models.{name}")
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith(f"nivesh_ml.models.{name}"):
                 continue
             raise
-        out.append(name)
+        if hasattr(module, "FAMILY"):
+            out.append(name)
     return out
 
 
@@ -35,5 +36,7 @@ def get_family(name: str) -> ModelFamily:
         if exc.name and exc.name.startswith(f"nivesh_ml.models.{name}"):
             raise NotFound(f"model {name!r} is not implemented in this build") from exc
         raise
-    family: ModelFamily = module.FAMILY
+    family: ModelFamily | None = getattr(module, "FAMILY", None)
+    if family is None:
+        raise NotFound(f"model {name!r} is not implemented in this build")
     return family

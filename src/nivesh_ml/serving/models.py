@@ -54,6 +54,9 @@ class ModelManager:
             except NiveshError as exc:
                 self._errors[name] = exc.message
                 log.warning("model %s not loaded: %s", name, exc.message)
+            except Exception as exc:  # a broken artefact must not stop the other models from serving
+                self._errors[name] = f"failed to load: {type(exc).__name__}: {str(exc)[:200]}"
+                log.exception("model %s failed to load", name)
         return dict(self._errors)
 
     def reload(self, name: str) -> LoadedModel:

@@ -26,7 +26,8 @@ def test_csv_bad_rows_reported_with_line_numbers(tmp_path: Path) -> None:
 
 def test_valid_csv_loads_every_row_with_defaults(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
-    path.write_text("user_id,timestamp,amount,category,extra\nu1,2025-01-05,10,Groceries,x\nu1,2025-01-06 08:30,20,,y\n")
+    path.write_text("user_id,timestamp,amount,category,extra\n"
+                    "u1,2025-01-05,10,Groceries,x\nu1,2025-01-06 08:30,20,,y\n")
     frame = load_transactions(path)
     assert len(frame) == 2
     assert list(frame["currency"]) == ["INR", "INR"]

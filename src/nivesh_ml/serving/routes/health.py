@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from nivesh_ml import __version__
+from nivesh_ml.monitoring.state import refresh_drift_gauge
 from nivesh_ml.serving.deps import ServicesDep
 
 router = APIRouter(tags=["system"])
@@ -38,4 +39,5 @@ def ready(services: ServicesDep) -> JSONResponse:
 @router.get("/metrics", include_in_schema=False)
 def metrics(services: ServicesDep) -> Response:
     """Prometheus exposition format."""
+    refresh_drift_gauge(services.metrics.drift_share, services.settings)  # last `drift check` result
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from nivesh_ml.models import MODEL_NAMES
 from nivesh_ml.errors import NotFound
+from nivesh_ml.models import MODEL_NAMES
 from nivesh_ml.serving.auth import AdminDep
 from nivesh_ml.serving.deps import ServicesDep
 
