@@ -1,0 +1,47 @@
+"""The command line as a user runs it: clean messages, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NIVESH_HOME": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "nivesh_ml.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=tmp_path)
+
+
+def test_help_lists_the_contract_commands(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("bootstrap", "serve", "data", "train", "evaluate", "models"):
+        assert command in result.stdout
+
+
+def test_data_generate_writes_files(tmp_path: Path) -> None:
+    out = tmp_path / "data"
+    result = run_cli(tmp_path, "data", "generate", "--users", "5", "--months", "3", "--seed", "7", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["counts"]
+    assert (out / "transactions.csv").is_file() and (out / "applicants.csv").is_file()
+
+
+@pytest.mark.parametrize("args", [
+    ("train", "nonsense"),
+    ("evaluate", "credit", "--data", "missing.csv", "--model", "nowhere"),
+    ("models", "promote", "nonsense", "1"),
+])
+def test_bad_input_gives_a_message_not_a_traceback(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run_cli(tmp_path, *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "error" in (result.stderr + result.stdout).lower()
