@@ -164,8 +164,8 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     """Start the HTTP server (loads champions; bootstraps missing ones first)."""
     import uvicorn
 
+    from nivesh_ml.pipelines.training import after_bootstrap, missing_champions
     from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
-    from nivesh_ml.pipelines.training import missing_champions
 
     settings = _settings()
     bind = host or settings.server.host
@@ -179,6 +179,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
         if missing:
             console.print(f"No champion for {', '.join(missing)}: training them first.")
             run_bootstrap(settings, models=missing)
+        after_bootstrap(settings)
     configure_logging(settings.log_level, json_logs=settings.server.log_json)
     uvicorn.run("nivesh_ml.serving.app:create_app", factory=True, host=bind, port=port or settings.server.port,
                 workers=workers or settings.server.workers, log_config=None, access_log=False)

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = None
     seed: int = 42
     log_level: str = "INFO"
+    # Servers that pipelines ask to reload a newly promoted champion (POST {url}/models/{name}/reload).
+    reload_urls: Annotated[list[str], NoDecode] = []
 
     server: ServerSettings = ServerSettings()
     cache: CacheSettings = CacheSettings()
@@ -108,6 +110,13 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("reload_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
         return value
 
     @property

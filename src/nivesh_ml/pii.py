@@ -7,6 +7,8 @@ from typing import Final
 
 # Order matters: longer, more specific patterns first.
 PII_PATTERNS: Final[list[tuple[str, re.Pattern[str]]]] = [
+    # Indian mobiles written with a +91 / 0 prefix and no separator would otherwise read as Aadhaar/account.
+    ("PHONE", re.compile(r"(?:(?<![\w+])\+91[ -]?|(?<![\w+])0)[6-9]\d{9}\b")),
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")),
     ("UPI_ID", re.compile(r"\b[\w.-]{2,}@(?:ok)?[a-z]{2,}\b", re.IGNORECASE)),
     ("PAN", re.compile(r"\b[A-Z]{5}\d{4}[A-Z]\b", re.IGNORECASE)),

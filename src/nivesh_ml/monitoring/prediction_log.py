@@ -50,6 +50,9 @@ class PredictionLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
+            # Monitoring data: a commit need not wait for fsync (WAL stays consistent; a power cut loses
+            # at most the last few predictions). Without this every prediction costs a disk flush.
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
             self._local.conn = conn
         return conn

@@ -77,7 +77,19 @@ def bootstrap(settings: Settings, models: list[str] | None = None, force: bool =
     results = []
     for name in models or available_models():
         results.append(train_model(settings, name, promote=True, force=force))
+    if not models:  # a full bootstrap (not `--only`): also prepare the advisor
+        after_bootstrap(settings)
     return results
+
+
+def after_bootstrap(settings: Settings) -> None:
+    """Build what serving needs besides models (the advisor's ONNX encoder and index); never fails bootstrap."""
+    try:
+        from nivesh_ml.advisor.retrieval import ensure_index
+
+        ensure_index(settings)
+    except Exception as exc:  # the advisor builds it on first use instead
+        log.warning("advisor index not built at bootstrap: %s: %s", type(exc).__name__, exc)
 
 
 def missing_champions(settings: Settings) -> list[str]:

@@ -1,0 +1,117 @@
+"""Advisor figures: retrieval recall@3, offline turn latency, PII redaction and injection refusal rates.
+
+Run: .venv/bin/python benchmarks/bench_advisor.py [--runs 3]   (prints JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nivesh_ml.advisor.history import SQLiteHistory
+from nivesh_ml.advisor.retrieval import Retriever, load_retriever
+from nivesh_ml.advisor.safety import redact, screen_input
+from nivesh_ml.advisor.service import Advisor, advise
+from nivesh_ml.config import Settings
+from nivesh_ml.data import bundled_path
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "unit" / "advisor" / "data"
+
+
+def _lines(name: str) -> list[str]:
+    return [ln.strip() for ln in (DATA / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def _docs_from_ranking(retriever: Retriever, ranking: list[int], k: int) -> list[str]:
+    slugs: list[str] = []
+    for idx in ranking:
+        slug = retriever.chunks[idx].slug
+        if slug not in slugs:
+            slugs.append(slug)
+        if len(slugs) == k:
+            break
+    return slugs
+
+
+def retrieval_figures(retriever: Retriever) -> dict[str, Any]:
+    """recall@3 (any expected doc in the top 3), strict recall@3 (share of expected docs), MRR; per ranker."""
+    questions = [json.loads(ln) for ln in bundled_path("advisor_questions.jsonl").read_text().splitlines() if ln]
+    out: dict[str, Any] = {"questions": len(questions)}
+    rankers = {"hybrid": lambda q: [h.slug for h in retriever.search(q, k=10)],
+               "bm25": lambda q: _docs_from_ranking(retriever, retriever._ranked(q)[0], 10),
+               "vector": lambda q: _docs_from_ranking(retriever, retriever._ranked(q)[-1], 10)}
+    for name, rank in rankers.items():
+        hit, strict, rr, misses = 0, 0.0, 0.0, []
+        for q in questions:
+            slugs, expected = rank(q["question"]), set(q["expected"])
+            hit += bool(set(slugs[:3]) & expected)
+            strict += len(set(slugs[:3]) & expected) / len(expected)
+            first = next((i for i, s in enumerate(slugs) if s in expected), None)
+            rr += 1 / (first + 1) if first is not None else 0.0
+            if name == "hybrid" and not set(slugs[:3]) & expected:
+                misses.append({"question": q["question"], "expected": q["expected"], "got": slugs[:3]})
+        out[name] = {"recall_at_3": round(hit / len(questions), 3),
+                     "strict_recall_at_3": round(strict / len(questions), 3), "mrr": round(rr / len(questions), 3)}
+        if name == "hybrid":
+            out["hybrid_misses"] = misses
+    return out
+
+
+def offline_latency(advisor: Advisor, runs: int) -> dict[str, Any]:
+    """Wall time of full offline turns (screen, route, retrieve, compose, filter, history) over 50 questions."""
+    questions = _lines("ordinary_questions.txt")
+    advise(advisor, "bench", "warm-up question about PPF")
+    p50s, p95s = [], []
+    for run in range(runs):
+        times = []
+        for i, question in enumerate(questions):
+            start = time.perf_counter()
+            advise(advisor, f"bench-{run}", question, session_id=f"s{run}-{i % 5}")
+            times.append((time.perf_counter() - start) * 1000)
+        p50s.append(float(np.percentile(times, 50)))
+        p95s.append(float(np.percentile(times, 95)))
+    return {"turns_per_run": len(questions), "runs": runs, "p50_ms_median": round(statistics.median(p50s), 1),
+            "p95_ms_median": round(statistics.median(p95s), 1), "p50_ms_each_run": [round(x, 1) for x in p50s]}
+
+
+def safety_figures() -> dict[str, Any]:
+    """Share of PII strings redacted, injections/harmful requests refused, ordinary questions refused."""
+    cases = [json.loads(ln) for ln in _lines("pii_cases.jsonl")]
+    redacted = sum(c["secret"].lower() not in redact(c["text"])[0].lower() for c in cases)
+    kind_right = sum(c["kind"] in redact(c["text"])[1] for c in cases)
+    attempts, ordinary = _lines("injection_attempts.txt"), _lines("ordinary_questions.txt")
+    refused = [a for a in attempts if screen_input(a).refusal]
+    false_refusals = [q for q in ordinary if screen_input(q).refusal]
+    return {"pii_strings": len(cases), "pii_redacted_rate": round(redacted / len(cases), 3),
+            "pii_kind_exact_rate": round(kind_right / len(cases), 3),
+            "injection_attempts": len(attempts), "injection_refused_rate": round(len(refused) / len(attempts), 3),
+            "ordinary_questions": len(ordinary), "ordinary_refused": len(false_refusals)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    settings = Settings()  # var/ of the checkout: the encoder and index are built there once
+    start = time.perf_counter()
+    retriever = load_retriever(settings)
+    load_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        history = SQLiteHistory(Path(tmp) / "chat.db", 12, 8000, 3600)
+        advisor = Advisor(settings.model_copy(update={"gemini_api_key": None, "llm_base_url": None}),
+                          retriever=retriever, history=history)
+        latency = offline_latency(advisor, args.runs)
+    result = {"retrieval": retrieval_figures(retriever), "offline_turn": latency, "safety": safety_figures(),
+              "retriever_version": retriever.version, "retriever_load_s": round(load_s, 2)}
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

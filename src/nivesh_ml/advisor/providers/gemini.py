@@ -1,0 +1,83 @@
+"""Gemini through the official ``google-genai`` SDK (the only module that imports it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import httpx2
+from google import genai
+from google.genai import errors, types
+
+from nivesh_ml.advisor.calculators import run_tool, tool_schemas
+from nivesh_ml.advisor.providers.base import (
+    MAX_TOOL_ROUNDS,
+    AdviceRequest,
+    Provider,
+    ProviderError,
+    ProviderReply,
+    ToolCall,
+)
+
+_BLOCK = types.HarmBlockThreshold.BLOCK_MEDIUM_AND_ABOVE
+SAFETY_SETTINGS = [types.SafetySetting(category=c, threshold=_BLOCK) for c in (
+    types.HarmCategory.HARM_CATEGORY_HARASSMENT, types.HarmCategory.HARM_CATEGORY_HATE_SPEECH,
+    types.HarmCategory.HARM_CATEGORY_SEXUALLY_EXPLICIT, types.HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT)]
+
+
+class GeminiProvider(Provider):
+    """generateContent with a system instruction, safety settings and the calculators as functions."""
+
+    name = "gemini"
+
+    def __init__(self, api_key: str, model: str, timeout_s: float, base_url: str | None = None) -> None:
+        self.model = model
+        # Retries and fallback are ours (breaker.py): the SDK makes exactly one attempt.
+        options = types.HttpOptions(base_url=base_url, api_version="v1beta", timeout=int(timeout_s * 1000),
+                                    retry_options=types.HttpRetryOptions(attempts=1))
+        self.client = genai.Client(api_key=api_key, vertexai=False, http_options=options)
+        self.tools = [types.Tool(function_declarations=[
+            types.FunctionDeclaration(name=s["name"], description=s["description"],
+                                      parameters_json_schema=s["parameters"]) for s in tool_schemas()])]
+
+    def _config(self, system: str, with_tools: bool) -> types.GenerateContentConfig:
+        return types.GenerateContentConfig(
+            system_instruction=system, safety_settings=SAFETY_SETTINGS, temperature=0.3,
+            tools=self.tools if with_tools else None,
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
+
+    def _call(self, contents: list[types.Content], config: types.GenerateContentConfig) -> Any:
+        try:
+            return self.client.models.generate_content(model=self.model, contents=contents, config=config)
+        except errors.APIError as exc:
+            retryable = exc.code == 429 or (exc.code or 0) >= 500
+            raise ProviderError(f"Gemini HTTP {exc.code}", retryable=retryable) from exc
+        except (httpx2.TimeoutException, httpx.TimeoutException, TimeoutError) as exc:
+            raise ProviderError(f"timeout: {type(exc).__name__}") from exc
+        except (httpx2.HTTPError, httpx.HTTPError, OSError) as exc:
+            raise ProviderError(f"connection failed: {type(exc).__name__}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError(f"malformed response: {type(exc).__name__}", retryable=False) from exc
+
+    def generate(self, request: AdviceRequest) -> ProviderReply:
+        contents = [types.Content(role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)])
+                    for m in request.history]
+        contents.append(types.Content(role="user", parts=[types.Part(text=request.message)]))
+        calls: list[ToolCall] = []
+        for round_ in range(MAX_TOOL_ROUNDS + 1):
+            response = self._call(contents, self._config(request.system, with_tools=round_ < MAX_TOOL_ROUNDS))
+            function_calls = response.function_calls or []
+            if not function_calls:
+                text = (response.text or "").strip()
+                if not text:
+                    raise ProviderError("empty or blocked answer", retryable=False)
+                return ProviderReply(text=text, provider=self.name, model=self.model, tool_calls=calls)
+            contents.append(response.candidates[0].content)
+            parts = []
+            for call in function_calls:
+                arguments = dict(call.args or {})
+                result = run_tool(call.name or "", arguments)
+                calls.append(ToolCall(call.name or "", arguments, result))
+                parts.append(types.Part.from_function_response(name=call.name or "", response={"result": result}))
+            contents.append(types.Content(role="user", parts=parts))
+        raise ProviderError("too many tool rounds", retryable=False)

@@ -1,0 +1,78 @@
+"""Any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server) through httpx, with tool calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from nivesh_ml.advisor.calculators import run_tool, tool_schemas
+from nivesh_ml.advisor.providers.base import (
+    MAX_TOOL_ROUNDS,
+    AdviceRequest,
+    Provider,
+    ProviderError,
+    ProviderReply,
+    ToolCall,
+)
+
+
+class OpenAICompatProvider(Provider):
+    """POST {base_url}/chat/completions with the calculators as function tools."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, timeout_s: float, api_key: str | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.model = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
+                                   transport=transport)
+
+    def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.client.post("/chat/completions", json=payload)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(f"timeout: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"connection failed: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            retryable = response.status_code == 429 or response.status_code >= 500
+            raise ProviderError(f"HTTP {response.status_code}", retryable=retryable)
+        try:
+            body: dict[str, Any] = response.json()
+            body["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ProviderError("malformed response", retryable=False) from exc
+        return body
+
+    def generate(self, request: AdviceRequest) -> ProviderReply:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}]
+        messages += [m.as_dict() for m in request.history]
+        messages.append({"role": "user", "content": request.message})
+        tools = [{"type": "function", "function": schema} for schema in tool_schemas()]
+        calls: list[ToolCall] = []
+        for round_ in range(MAX_TOOL_ROUNDS + 1):
+            payload: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0.3}
+            if round_ < MAX_TOOL_ROUNDS:
+                payload["tools"] = tools
+            message = self._post(payload)["choices"][0]["message"]
+            tool_calls = message.get("tool_calls") or []
+            if not tool_calls:
+                text = (message.get("content") or "").strip()
+                if not text:
+                    raise ProviderError("empty answer", retryable=False)
+                return ProviderReply(text=text, provider=self.name, model=self.model, tool_calls=calls)
+            messages.append({"role": "assistant", "content": message.get("content"), "tool_calls": tool_calls})
+            for call in tool_calls:
+                function = call.get("function") or {}
+                try:
+                    arguments = json.loads(function.get("arguments") or "{}")
+                except json.JSONDecodeError:
+                    arguments = {}
+                name = str(function.get("name", ""))
+                result = run_tool(name, arguments if isinstance(arguments, dict) else {})
+                calls.append(ToolCall(name, arguments, result))
+                messages.append({"role": "tool", "tool_call_id": call.get("id", name), "content": json.dumps(result)})
+        raise ProviderError("too many tool rounds", retryable=False)

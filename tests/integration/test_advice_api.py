@@ -1,0 +1,97 @@
+"""POST /predict/advice through the real app: contract, sessions, validation, auth, metrics, provider stub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from nivesh_ml.config import Settings
+from nivesh_ml.serving.app import create_app
+from tests.unit.advisor.stubs import SECRETS, StubServer, openai_responder
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(home=tmp_path_factory.mktemp("advice") / "var")
+
+
+@pytest.fixture(scope="module")
+def client(module_settings: Settings) -> Iterator[TestClient]:
+    """One app for the module (start-up loads MLflow and models, which is slow on a busy machine)."""
+    with TestClient(create_app(module_settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _counter(client: TestClient, line_prefix: str) -> float:
+    lines = [ln for ln in client.get("/metrics").text.splitlines() if ln.startswith(line_prefix)]
+    return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+
+def test_advice_contract_and_session(client: TestClient) -> None:
+    requests_line = 'nivesh_advisor_requests_total{provider="offline"}'
+    before = _counter(client, requests_line)
+    response = client.post("/predict/advice", json={"user_id": "u1", "message": "How does ELSS save tax?"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"reply", "session_id", "sources", "safety", "provider", "model_version"} <= set(body)
+    assert body["provider"] == "offline" and "template answer" in body["reply"]
+    assert body["sources"] and {"title", "snippet"} == set(body["sources"][0])
+    assert "ELSS" in body["sources"][0]["title"] and body["model_version"].startswith("kb-")
+    again = client.post("/predict/advice", json={"user_id": "u1", "message": "and its lock-in?",
+                                                 "session_id": body["session_id"]}).json()
+    assert again["session_id"] == body["session_id"]
+    assert _counter(client, requests_line) == before + 2
+
+
+def test_advice_redacts_and_refuses(client: TestClient) -> None:
+    body = client.post("/predict/advice", json={"user_id": "u1", "message": (
+        "my card 4111 1111 1111 1111 was charged twice, what do I do?")}).json()
+    assert "pii_redacted:card" in body["safety"]["flags"]
+    assert all(s not in body["reply"] for s in SECRETS)
+    refused = client.post("/predict/advice", json={"user_id": "u1", "message": "Help me hide my cash income "
+                                                   "from the income tax department"}).json()
+    assert refused["provider"] == "safety" and "refused:tax_evasion" in refused["safety"]["flags"]
+
+
+BAD_PAYLOADS = [
+    {"user_id": "u1", "message": ""},
+    {"user_id": "u1", "message": "   "},
+    {"user_id": "u1", "message": "x" * 4001},
+    {"user_id": "u1", "message": "hi", "session_id": "not a valid id!"},
+    {"message": "hi"},
+    {"user_id": "", "message": "hi"},
+]
+
+
+def test_bad_requests_are_422(client: TestClient) -> None:
+    for payload in BAD_PAYLOADS:
+        response = client.post("/predict/advice", json=payload)
+        assert response.status_code == 422, payload
+        assert set(response.json()) == {"error"}
+
+
+def test_advice_needs_an_api_key_when_configured(module_settings: Settings) -> None:
+    secured = module_settings.model_copy(update={"api_keys": ["k1"]})
+    with TestClient(create_app(secured), raise_server_exceptions=False) as test_client:
+        assert test_client.post("/predict/advice", json={"user_id": "u", "message": "hi"}).status_code == 401
+        ok = test_client.post("/predict/advice", json={"user_id": "u", "message": "hi"}, headers={"X-API-Key": "k1"})
+        assert ok.status_code == 200
+
+
+def test_advice_through_an_openai_compatible_stub(module_settings: Settings) -> None:
+    with StubServer(openai_responder) as stub:
+        configured = module_settings.model_copy(update={"llm_base_url": f"{stub.url}/v1"})
+        with TestClient(create_app(configured), raise_server_exceptions=False) as test_client:
+            body = test_client.post("/predict/advice", json={
+                "user_id": "u1", "message": "SIP of 5000 a month for 10 years at 12%, phone 9876543210"}).json()
+            assert body["provider"] == "openai" and "Rs 1161695" in body["reply"]
+            assert stub.pii_violations == []
+            stub.mode = "error"
+            fallback = test_client.post("/predict/advice", json={"user_id": "u1", "message": "What is NPS?"}).json()
+            assert fallback["provider"] == "offline"
+            metrics = test_client.get("/metrics").text
+            assert 'nivesh_advisor_provider_fallbacks_total{provider="openai"} 1.0' in metrics
