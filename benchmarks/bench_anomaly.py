@@ -1,0 +1,186 @@
+"""Anomaly model figures (docs/benchmarks/anomaly.md); prints JSON.
+
+1. Detection on simulated transactions with injected anomalies, users held out from training (25 %):
+   ROC-AUC, PR-AUC, recall at 1 % FPR (overall and per anomaly kind), FPR and recall at the stored
+   threshold, for (a) the model (IsolationForest over deviations + max-deviation rule, Fisher blend),
+   (b) the same forest without the rule blend, (c) the baseline a user would try first: a plain
+   IsolationForest on raw (amount, hour, category code).
+2. Training time of the default model.
+3. Online scoring, in process: profile read from the feature store (SQLite; Redis when a
+   ``redis-server`` binary is available) + features + score + reasons, p50/p95 per transaction.
+4. Batch scoring throughput (``score_frame``: per-user replay, features, forest, reasons for flagged rows).
+
+Timings are the median of ``--runs`` runs. Run: ``.venv/bin/python benchmarks/bench_anomaly.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+
+from nivesh_ml.config import Settings
+from nivesh_ml.data.schemas import Transaction
+from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.features.store import OnlineStore, create_store
+from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
+from nivesh_ml.models.anomaly.evaluation import detection_metrics
+from nivesh_ml.models.anomaly.online import score_user_transaction
+
+RECORD_FIELDS = ("transaction_id", "amount", "currency", "direction", "merchant", "category", "channel", "city",
+                 "country", "latitude", "longitude")
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = ("roc_auc", "pr_auc", "recall_at_1pct_fpr", "fpr_at_threshold", "recall_at_threshold",
+            "precision_at_threshold", "n", "n_anomalies")
+    out = {k: round(metrics[k], 4) if isinstance(metrics[k], float) else metrics[k] for k in keys if k in metrics}
+    out["recall_at_1pct_fpr_per_kind"] = {k: round(v["recall_at_1pct_fpr"], 4)
+                                          for k, v in metrics.get("per_kind", {}).items()}
+    return out
+
+
+def _raw_features(frame: pd.DataFrame, codes: dict[str, int]) -> np.ndarray:
+    category = frame["category"].astype(object).fillna("").map(lambda c: codes.get(c, -1)).to_numpy(dtype=float)
+    return np.column_stack([frame["amount"].to_numpy(float), frame["timestamp"].dt.hour.to_numpy(float), category])
+
+
+def baseline(train: pd.DataFrame, evaluation: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """Plain IsolationForest on raw (amount, hour, category code), scikit-learn defaults."""
+    codes = {c: i for i, c in enumerate(sorted(train["category"].dropna().unique()))}
+    forest = IsolationForest(random_state=seed).fit(_raw_features(train, codes))
+    scores = -forest.score_samples(_raw_features(evaluation, codes))
+    labels = evaluation["is_anomaly"].astype(int).to_numpy()
+    threshold = float(np.quantile(scores[labels == 0], 0.99, method="higher"))
+    return detection_metrics(scores, labels, threshold, evaluation["anomaly_kind"].astype(str).to_numpy())
+
+
+def _record(row: pd.Series) -> Transaction:
+    fields = {k: row[k] for k in RECORD_FIELDS if k in row and not pd.isna(row[k])}
+    return Transaction(user_id=str(row["user_id"]), timestamp=row["timestamp"].to_pydatetime(), **fields)
+
+
+def online_latency(predictor: AnomalyPredictor, store: OnlineStore, evaluation: pd.DataFrame,
+                   users: int, probes: int, runs: int) -> dict[str, float]:
+    """Per-transaction latency of read profile + score (+ reasons), ms."""
+    chosen = evaluation["user_id"].drop_duplicates().head(users).tolist()
+    rows = evaluation[evaluation["user_id"].isin(chosen)].sort_values("timestamp", kind="stable")
+    probe_rows = rows.groupby("user_id").tail(max(1, probes // len(chosen)))
+    history = rows.drop(probe_rows.index)
+    for user, group in history.groupby("user_id"):
+        ingest_transactions(store, str(user), [_record(r) for _, r in group.iterrows()], ttl_s=86400,
+                            max_history=5000)
+    txns = [_record(r) for _, r in probe_rows.iterrows()]
+    p50s, p95s = [], []
+    for _ in range(runs):
+        times = []
+        for txn in txns:
+            start = time.perf_counter()
+            score_user_transaction(predictor, store, txn.user_id, txn)
+            times.append((time.perf_counter() - start) * 1000)
+        p50s.append(float(np.percentile(times, 50)))
+        p95s.append(float(np.percentile(times, 95)))
+    return {"p50_ms": round(statistics.median(p50s), 3), "p95_ms": round(statistics.median(p95s), 3),
+            "transactions": len(txns), "users": len(chosen)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str | None]:
+    """A throwaway redis-server on loopback (None when the binary is absent)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                             "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def batch_throughput(predictor: AnomalyPredictor, evaluation: pd.DataFrame, runs: int) -> dict[str, float]:
+    """Transactions per second of ``score_frame`` (reasons written for flagged rows)."""
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        predictor.score_frame(evaluation)
+        rates.append(len(evaluation) / (time.perf_counter() - start))
+    return {"transactions_per_s": round(statistics.median(rates)), "rows": len(evaluation)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    options = {"users": args.users, "months": args.months, "seed": args.seed}
+    prepared = FAMILY.prepare(None, options)
+    timings, predictors = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, params in (("model", {"seed": args.seed}), ("forest_only", {"seed": args.seed, "blend": False})):
+            start = time.perf_counter()
+            trained = FAMILY.train(prepared.train, params)
+            if name == "model":
+                timings.append(time.perf_counter() - start)
+            FAMILY.save(trained, Path(tmp) / name)
+            loaded = FAMILY.load(Path(tmp) / name)
+            assert isinstance(loaded, AnomalyPredictor)
+            predictors[name] = loaded
+        model = predictors["model"]
+        result: dict[str, Any] = {
+            "data": {"users": args.users, "months": args.months, "train_rows": len(prepared.train),
+                     "heldout_rows": len(prepared.evaluation),
+                     "heldout_users": int(prepared.evaluation["user_id"].nunique())},
+            "model": _summary(FAMILY.evaluate(model, prepared.evaluation)),
+            "forest_only": _summary(FAMILY.evaluate(predictors["forest_only"], prepared.evaluation)),
+            "baseline_raw_isolation_forest": _summary(baseline(prepared.train, prepared.evaluation, args.seed)),
+            "train_seconds": round(timings[0], 1),
+            "threshold": model.threshold,
+        }
+        settings = Settings(home=Path(tmp) / "var")
+        result["online_sqlite"] = online_latency(model, create_store(settings), prepared.evaluation, 20, 400,
+                                                 args.runs)
+        with redis_server(Path(tmp)) as url:
+            if url:
+                store = create_store(Settings(home=Path(tmp) / "var", redis_url=url))
+                result["online_redis"] = online_latency(model, store, prepared.evaluation, 20, 400, args.runs)
+                store.close()
+            else:
+                result["online_redis"] = "skipped: redis-server not installed"
+        result["batch"] = batch_throughput(model, prepared.evaluation, args.runs)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

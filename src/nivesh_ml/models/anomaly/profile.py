@@ -1,0 +1,114 @@
+"""Per-user streaming profile: bounded, JSON-serialisable statistics updated one transaction at a time.
+
+The same :func:`update_profile` builds profiles offline (training, batch scoring) and online (feature
+store, on ``POST /transactions``), so features read from a stored profile equal those computed offline.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from nivesh_ml.data.schemas import Transaction
+from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.models.anomaly.features import WINDOW_S, Txn, txn_from_record
+
+PROFILE_NS: Final = "anomaly_profile"
+PROFILE_VERSION: Final = 1
+COLD_START_MIN: Final = 10  # fewer transactions than this: population statistics dominate
+RECENT_AMOUNTS: Final = 50
+RECENT_CATEGORY_AMOUNTS: Final = 20
+MAX_MERCHANTS: Final = 400
+MAX_CITIES: Final = 100
+MAX_WINDOW: Final = 400
+MAX_IDS: Final = 500
+
+
+def new_profile() -> dict[str, Any]:
+    """An empty profile."""
+    return {"v": PROFILE_VERSION, "n": 0, "ts0": None, "amt": {}, "recent": {}, "cat": {},
+            "hour": [0] * 24, "wday": [0] * 7, "merch": {}, "chan": {}, "city": {}, "ctry": {}, "cur": {},
+            "win": [], "last": None, "income": 0.0, "ids": []}
+
+
+def is_cold(profile: dict[str, Any] | None) -> bool:
+    """Whether a user has too little history for their own statistics to dominate."""
+    return profile is None or int(profile.get("n", 0)) < COLD_START_MIN
+
+
+def _welford(stats: list[Any], x: float) -> None:
+    stats[0] += 1
+    delta = x - stats[1]
+    stats[1] += delta / stats[0]
+    stats[2] += delta * (x - stats[1])
+
+
+def _count(table: dict[str, int], key: str | None, cap: int) -> None:
+    if key is None:
+        return
+    table[key] = table.get(key, 0) + 1
+    if len(table) > cap:  # forget the rarest (deterministic tie-break by name)
+        del table[min(table.items(), key=lambda kv: (kv[1], kv[0]))[0]]
+
+
+def update_profile(p: dict[str, Any], t: Txn) -> None:
+    """Fold one transaction into a profile (in place)."""
+    d = "c" if t.credit else "d"
+    x = math.log1p(t.amount_inr)
+    p["n"] += 1
+    p["ts0"] = t.ts if p["ts0"] is None else min(p["ts0"], t.ts)
+    _welford(p["amt"].setdefault(d, [0, 0.0, 0.0]), x)
+    recent = p["recent"].setdefault(d, [])
+    recent.append(t.amount_inr)
+    del recent[:-RECENT_AMOUNTS]
+    cat = p["cat"].setdefault(t.category_key, [0, 0.0, 0.0, []])
+    _welford(cat, x)
+    cat[3].append(t.amount_inr)
+    del cat[3][:-RECENT_CATEGORY_AMOUNTS]
+    p["hour"][t.hour] += 1
+    p["wday"][t.weekday] += 1
+    _count(p["merch"], t.merchant, MAX_MERCHANTS)
+    _count(p["chan"], t.channel, 50)
+    _count(p["ctry"], t.country, 200)
+    _count(p["cur"], t.currency, 50)
+    if t.city is not None:
+        city = p["city"].setdefault(t.city, [0, None, None])
+        city[0] += 1
+        if city[1] is None and t.lat is not None and t.lon is not None:
+            city[1], city[2] = t.lat, t.lon
+        if len(p["city"]) > MAX_CITIES:
+            del p["city"][min(p["city"].items(), key=lambda kv: (kv[1][0], kv[0]))[0]]
+    win = p["win"]
+    insort(win, [t.ts, t.amount_inr, int(t.credit)])
+    newest = win[-1][0]
+    while win and (win[0][0] < newest - WINDOW_S or len(win) > MAX_WINDOW):
+        win.pop(0)
+    if p["last"] is None or t.ts >= p["last"][0]:
+        p["last"] = [t.ts, t.lat, t.lon]
+    if t.credit:
+        p["income"] += t.amount_inr
+    if t.id is not None:
+        p["ids"].append(t.id)
+        del p["ids"][:-MAX_IDS]
+
+
+def apply_transactions(profile: dict[str, Any] | None, txns: Iterable[Txn]) -> dict[str, Any]:
+    """A profile with new transactions folded in, oldest first; ids already seen are skipped."""
+    p = profile if profile is not None and profile.get("v") == PROFILE_VERSION else new_profile()
+    seen = set(p["ids"])
+    for t in sorted(txns, key=lambda t: t.ts):
+        if t.id is not None:
+            if t.id in seen:
+                continue
+            seen.add(t.id)
+        update_profile(p, t)
+    return p
+
+
+def update_stored_profile(store: OnlineStore, user_id: str, transactions: Sequence[Transaction],
+                          ttl_s: int) -> None:
+    """Profile updater for ``features.builders.PROFILE_UPDATERS`` (atomic read-modify-write)."""
+    txns = [txn_from_record(t) for t in transactions]
+    store.update(PROFILE_NS, user_id, lambda cur: apply_transactions(cur, txns), ttl_s=ttl_s)

@@ -1,0 +1,58 @@
+"""POST /predict/anomaly: score one transaction against the user's profile → is_anomaly, score, reasons."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from nivesh_ml.data.schemas import UserTransaction
+from nivesh_ml.errors import NiveshError, UpstreamUnavailable
+from nivesh_ml.models.anomaly import AnomalyPredictor
+from nivesh_ml.models.anomaly.online import score_user_transaction
+from nivesh_ml.serving.auth import ApiKeyDep
+from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.routes.transactions import owned_transactions
+
+router = APIRouter(tags=["anomaly"], dependencies=[ApiKeyDep])
+log = logging.getLogger(__name__)
+
+
+class AnomalyRequest(BaseModel):
+    """A transaction of ``user_id``; ``update_profile`` also ingests it (like ``POST /transactions``)."""
+
+    user_id: str = Field(min_length=1, max_length=200)
+    transaction: UserTransaction
+    update_profile: bool = False
+
+
+@router.post("/predict/anomaly")
+def predict_anomaly(request: AnomalyRequest, services: ServicesDep) -> dict[str, Any]:
+    """Is this transaction unusual for this user? Score 0-1, the threshold, reasons in words."""
+    model = services.models.get("anomaly")
+    predictor = model.predictor
+    assert isinstance(predictor, AnomalyPredictor)
+    txn = owned_transactions(request.user_id, [request.transaction])[0]
+    fs = services.settings.feature_store
+    try:
+        result = score_user_transaction(predictor, services.store, request.user_id, txn,
+                                        update_profile=request.update_profile, ttl_s=fs.ttl_days * 86400,
+                                        max_history=fs.history_max_transactions)
+    except NiveshError:
+        raise
+    except Exception as exc:
+        services.metrics.store_errors.labels(operation="anomaly").inc()
+        log.warning("feature store failed while scoring: %s", type(exc).__name__)
+        raise UpstreamUnavailable("feature store unavailable") from exc
+    if request.update_profile:
+        services.cache.invalidate(f"spending:u={request.user_id}:")
+    services.metrics.confidence.labels(model="anomaly").observe(float(result["score"]))
+    if result["is_anomaly"]:
+        services.metrics.anomalies.inc()
+    response = {**result, "model_version": model.version}
+    logged = request.transaction.model_dump(mode="json", exclude={"description", "user_id"})  # narration: PII
+    services.record(model, {"user_id": request.user_id, "transaction": logged},
+                    {k: v for k, v in response.items() if k != "reasons"})
+    return response

@@ -1,0 +1,34 @@
+"""POST /predict/credit-risk: one applicant → default probability, 0–100 risk score, category, reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from nivesh_ml.serving.auth import ApiKeyDep
+from nivesh_ml.serving.deps import ServicesDep
+
+router = APIRouter(tags=["credit"], dependencies=[ApiKeyDep])
+
+MAX_FIELDS = 500
+
+
+class CreditRiskRequest(BaseModel):
+    """The applicant's fields; the loaded model's schema validates them (422 lists what it expects)."""
+
+    applicant_data: dict[str, Any] = Field(max_length=MAX_FIELDS)
+
+
+@router.post("/predict/credit-risk")
+def predict_credit_risk(request: CreditRiskRequest, services: ServicesDep) -> dict[str, Any]:
+    """Score one applicant with the champion credit model."""
+    model = services.models.get("credit")
+    applicant = request.applicant_data
+    result = services.cached_predict("credit", model, applicant, lambda: model.predictor.predict_one(applicant))
+    services.metrics.confidence.labels(model="credit").observe(float(result["default_probability"]))
+    response = {**result, "model_version": model.version}
+    services.record(model, {"applicant_data": applicant},
+                    {k: v for k, v in response.items() if k != "factors"})
+    return response
