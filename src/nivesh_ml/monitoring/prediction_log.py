@@ -69,7 +69,7 @@ class PredictionLog:
         )
         self._writes += 1
         if self._writes % 1000 == 0:
-            self.rotate(model)
+            self.rotate_all()
 
     def rotate(self, model: str) -> None:
         """Drop the oldest rows of ``model`` beyond ``max_rows``."""
@@ -78,6 +78,15 @@ class PredictionLog:
             "ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (model, model, self.max_rows),
         )
+
+    def models(self) -> list[str]:
+        """Models that have logged predictions."""
+        return [m for (m,) in self._conn().execute("SELECT DISTINCT model FROM predictions ORDER BY model")]
+
+    def rotate_all(self) -> None:
+        """Bound every model's rows (a rarely used model is trimmed too, not only the one just written)."""
+        for model in self.models():
+            self.rotate(model)
 
     def recent(self, model: str, since_s: float | None = None, limit: int = 50_000) -> list[dict[str, Any]]:
         """Recent logged predictions of ``model``, newest last."""
