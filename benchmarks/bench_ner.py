@@ -1,0 +1,108 @@
+"""NER benchmark: exact-span F1 per label on ner_holdout.jsonl (model vs rules-only baseline), throughput, latency.
+
+Usage: .venv/bin/python benchmarks/bench_ner.py [--model DIR] [--save DIR] [--runs 3]
+Trains on the bundled ner.jsonl (default options) unless --model points at a saved model; prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from nivesh_ml.data import bundled_path
+from nivesh_ml.models.ner import FAMILY, NerPredictor
+from nivesh_ml.models.ner.data import load_ner_jsonl
+from nivesh_ml.models.ner.metrics import span_scores
+from nivesh_ml.models.ner.pipeline import predict_spans
+from nivesh_ml.models.ner.rules import ALL_KINDS, RULES_COMPONENT
+from nivesh_ml.models.ner.tokens import make_blank_nlp
+
+
+def _f1s(scores: dict[str, Any]) -> dict[str, Any]:
+    return {"micro_f1": scores["micro_f1"],
+            "per_label": {k: {m: v[m] for m in ("precision", "recall", "f1")} for k, v in scores["per_label"].items()}}
+
+
+def baseline_scores(holdout: list[Any]) -> dict[str, Any]:
+    """Rules-only baseline (no pretrained spaCy English model installs offline)."""
+    nlp = make_blank_nlp()
+    nlp.add_pipe(RULES_COMPONENT, config={"kinds": list(ALL_KINDS)})
+    predicted = predict_spans(nlp, [ex.text for ex in holdout])
+    return _f1s(span_scores([ex.entities for ex in holdout], predicted))
+
+
+def throughput(predictor: NerPredictor, texts: list[str], runs: int) -> dict[str, float]:
+    """Texts per second: bare ``nlp.pipe`` and the full predictor (with value normalisation)."""
+    pipe_rates, cpu_rates, full_rates = [], [], []
+    for _ in range(runs):
+        start, cpu = time.perf_counter(), time.process_time()
+        for _doc in predictor.nlp.pipe(texts, batch_size=256):
+            pass
+        pipe_rates.append(len(texts) / (time.perf_counter() - start))
+        cpu_rates.append(len(texts) / (time.process_time() - cpu))
+        start = time.perf_counter()
+        predictor.predict([{"text": t, "reference_date": "2025-01-15"} for t in texts])
+        full_rates.append(len(texts) / (time.perf_counter() - start))
+    # Per CPU-second: what one uncontended core does (the machine is shared, so wall-clock rates are lower).
+    return {"nlp_pipe_texts_per_s": round(statistics.median(pipe_rates)),
+            "nlp_pipe_texts_per_cpu_s": round(statistics.median(cpu_rates)),
+            "predict_texts_per_s": round(statistics.median(full_rates))}
+
+
+def latency(predictor: NerPredictor, texts: list[str], runs: int) -> dict[str, float]:
+    """Single-text latency (ms) of ``nlp(text)`` and ``predict_one``: median over runs of p50/p95."""
+    out: dict[str, list[float]] = {"nlp_p50_ms": [], "nlp_p95_ms": [], "predict_one_p50_ms": []}
+    for _ in range(runs):
+        bare, full = [], []
+        for text in texts:
+            start = time.perf_counter()
+            predictor.nlp(text)
+            bare.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            predictor.predict_one({"text": text, "reference_date": "2025-01-15"})
+            full.append((time.perf_counter() - start) * 1000)
+        bare.sort()
+        out["nlp_p50_ms"].append(statistics.median(bare))
+        out["nlp_p95_ms"].append(bare[int(0.95 * len(bare)) - 1])
+        out["predict_one_p50_ms"].append(statistics.median(full))
+    return {k: round(statistics.median(v), 3) for k, v in out.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, help="a saved NER model directory (skip training)")
+    parser.add_argument("--save", type=Path, help="where to save the trained model")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    holdout = load_ner_jsonl(bundled_path("ner_holdout.jsonl"))
+    report: dict[str, Any] = {"holdout_sentences": len(holdout)}
+    directory = args.model
+    if directory is None:
+        prepared = FAMILY.prepare(None, {"seed": 42})
+        start = time.perf_counter()
+        trained = FAMILY.train(prepared.train, {"seed": 42})
+        report["train_seconds"] = round(time.perf_counter() - start, 1)
+        report["training"] = {k: v for k, v in trained.metadata.extra["training"].items() if k != "history"}
+        directory = args.save or Path("var/bench/ner-model")
+        FAMILY.save(trained, directory)
+    predictor = FAMILY.load(directory)
+    assert isinstance(predictor, NerPredictor)
+    report["pipeline"] = predictor.nlp.pipe_names
+    report["model"] = _f1s(FAMILY.evaluate(predictor, holdout))
+    report["baseline_rules_only"] = baseline_scores(holdout)
+    texts = [ex.text for ex in holdout]
+    short = [t for t in texts if len(t) <= 80]  # chat queries and short narrations (SMS are longer)
+    report["throughput_short"] = {**throughput(predictor, (short * 20)[:2000], args.runs), "texts": 2000,
+                                  "mean_chars": round(statistics.mean(len(t) for t in short), 1)}
+    report["throughput_all_holdout"] = {**throughput(predictor, (texts * 14)[:2000], args.runs), "texts": 2000,
+                                        "mean_chars": round(statistics.mean(len(t) for t in texts), 1)}
+    report["latency"] = {**latency(predictor, short, args.runs), "texts": len(short)}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Entity values: MONEY → amount + currency, DATE → range, MERCHANT → canonical name, ACCOUNT → parts."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from nivesh_ml.models.ner.dates import resolve_date
+from nivesh_ml.models.ner.merchants import canonical_merchant, lookup_merchant
+
+CURRENCIES = {"₹": "INR", "rs": "INR", "inr": "INR", "rupees": "INR", "rupee": "INR", "rupay": "INR",
+              "rupaye": "INR", "rupaiye": "INR", "rupiya": "INR", "rupye": "INR",
+              "rupiye": "INR", "re": "INR", "lpa": "INR", "$": "USD", "usd": "USD", "dollars": "USD",
+              "dollar": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP",
+              "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "aed": "AED", "dirham": "AED", "dirhams": "AED",
+              "sgd": "SGD", "jpy": "JPY", "¥": "JPY", "cad": "CAD", "aud": "AUD"}
+MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "hazaar": 1e3, "hazar": 1e3, "hajar": 1e3,
+               "hazzar": 1e3, "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5,
+               "lpa": 1e5, "cr": 1e7, "crs": 1e7, "crore": 1e7, "crores": 1e7, "karod": 1e7, "m": 1e6,
+               "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9, "hundred": 1e2, "sau": 1e2}
+AMOUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "ek": 1.0, "two": 2.0, "do": 2.0, "three": 3.0, "teen": 3.0,
+                "four": 4.0, "char": 4.0, "five": 5.0, "paanch": 5.0, "ten": 10.0, "das": 10.0,
+                "half": 0.5, "aadha": 0.5, "dedh": 1.5, "dhai": 2.5}
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
+_WORD = re.compile(r"[a-z]+|[₹$€£¥]")
+
+
+def parse_money(text: str) -> dict[str, Any] | None:
+    """``{"amount", "currency"}`` of a MONEY span ("₹1,20,000", "1.5 crore", "5k", "$120", "Rs. 500/-")."""
+    t = re.sub(r"(?<=[a-z])\.", " ", text.lower().replace("/-", " ").replace("us$", "$ "))
+    found = _NUMBER.search(t)
+    if found is not None:
+        amount = float(found.group(0).replace(",", ""))
+        rest = t[:found.start()] + " " + t[found.end():]
+    else:
+        amount, rest = -1.0, t
+    currency, multiplier = None, 1.0
+    for word in _WORD.findall(rest):
+        if amount < 0 and word in AMOUNT_WORDS:
+            amount = AMOUNT_WORDS[word]
+        elif word in CURRENCIES and currency is None:
+            currency = CURRENCIES[word]
+        if word in MULTIPLIERS and multiplier == 1.0:
+            multiplier = MULTIPLIERS[word]
+    if amount < 0:
+        return None
+    return {"amount": round(amount * multiplier, 2), "currency": currency or "INR"}
+
+
+# Banks first (a co-branded "Amazon Pay ICICI Credit Card" belongs to ICICI), then wallets and lenders.
+BANKS = {"HDFC Bank": ("hdfc",), "ICICI Bank": ("icici",), "State Bank of India": ("sbi", "state bank"),
+         "Axis Bank": ("axis",), "Kotak Mahindra Bank": ("kotak",), "IDFC FIRST Bank": ("idfc",),
+         "Bank of Baroda": ("bank of baroda", "bob"), "Canara Bank": ("canara",), "Indian Bank": ("indian bank",),
+         "Federal Bank": ("federal",), "Bandhan Bank": ("bandhan",), "Paytm Payments Bank": ("paytm payments",),
+         "Yes Bank": ("yes bank",), "IndusInd Bank": ("indusind",), "RBL Bank": ("rbl",),
+         "AU Small Finance Bank": ("au bank", "au small"), "Punjab National Bank": ("pnb", "punjab national"),
+         "Union Bank of India": ("union bank",), "IDBI Bank": ("idbi",), "American Express": ("amex",
+                                                                                             "american express"),
+         "Standard Chartered": ("standard chartered", "stanchart"), "HSBC": ("hsbc",), "Citibank": ("citi",),
+         "Bank of India": ("bank of india",), "Central Bank of India": ("central bank",)}
+PROVIDERS = {"Paytm": ("paytm",), "Ola Money": ("ola money",), "Amazon Pay": ("amazon pay",),
+             "PhonePe": ("phonepe",), "Bajaj Finance": ("bajaj",), "OneCard": ("onecard",), "Niyo": ("niyo",),
+             "India Post": ("post office", "india post")}
+ACCOUNT_TYPES = (("credit card", r"credit card|\bcc\b"), ("debit card", r"debit card|atm card"),
+                 ("EMI card", r"emi card"), ("PPF account", r"\bppf\b"), ("NPS account", r"\bnps\b"),
+                 ("Sukanya Samriddhi account", r"sukanya|\bssy\b"), ("NRE account", r"\bnre\b"),
+                 ("NRO account", r"\bnro\b"), ("fixed deposit", r"\bfd\b|fixed deposit"),
+                 ("recurring deposit", r"\brd\b|recurring deposit"),
+                 ("home loan", r"home loan|housing loan"), ("car loan", r"car loan|auto loan"),
+                 ("personal loan", r"personal loan"), ("education loan", r"education loan"),
+                 ("gold loan", r"gold loan"), ("two-wheeler loan", r"two[- ]wheeler loan"), ("loan", r"\bloan\b"),
+                 ("pay later", r"postpaid|pay later"), ("wallet", r"wallet"),
+                 ("salary account", r"salary"), ("savings account", r"saving|\bsb\b"),
+                 ("current account", r"current"), ("card", r"card\b|\d{4,6}x{4,}\d{2,4}"),
+                 ("account", r"a/c|\bac\b|acct|account"))
+_MASKED = re.compile(r"(?:[x*•.]{2,}|x)\s*(\d{2,6})\b|(?:ending|ending in|ending with|no\.?)\s+(\d{3,6})\b|"
+                     r"\b\d{4,6}x{2,}(\d{2,4})\b|\b(\d{4})$")
+
+
+def _first_alias(table: dict[str, tuple[str, ...]], t: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for name, aliases in table.items():
+        for alias in aliases:
+            m = re.search(rf"\b{re.escape(alias)}\b", t)
+            if m and (best is None or len(alias) > best[0]):
+                best = (len(alias), name)
+    return best[1] if best else None
+
+
+def parse_account(text: str) -> dict[str, Any]:
+    """``{"institution", "type", "last4"}`` of an ACCOUNT span; parts not written are ``None``."""
+    t = re.sub(r"\s+", " ", text.lower())
+    institution = _first_alias(BANKS, t) or _first_alias(PROVIDERS, t)
+    kind = next((name for name, pattern in ACCOUNT_TYPES if re.search(pattern, t)), None)
+    masked = _MASKED.search(t)
+    last4 = next((g for g in masked.groups() if g), None) if masked else None
+    return {"institution": institution, "type": kind, "last4": last4[-4:] if last4 else None}
+
+
+CATEGORIES = {"groceries": ("grocery", "groceries", "ration", "sabzi", "kirana", "instamart"),
+              "food": ("food", "khana", "khane", "dining out", "bahar khana", "restaurant", "food delivery",
+                       "food order"),
+              "rent": ("rent", "kiraya", "ghar ka kiraya", "house rent"),
+              "fuel": ("fuel", "petrol", "diesel", "cng"),
+              "travel": ("travel", "trip", "flight", "train", "cab", "taxi", "safar"),
+              "shopping": ("shopping", "clothes", "clothing", "online shopping", "kapde"),
+              "entertainment": ("entertainment", "movies", "movie", "club membership"),
+              "electricity": ("electricity", "bijli", "power"), "water": ("water", "paani"),
+              "gas": ("gas", "gas cylinder", "lpg", "piped gas"),
+              "utilities": ("utilities", "utility", "broadband", "internet", "dth", "mobile", "mobile recharge",
+                            "recharge", "society maintenance", "home maintenance", "laundry"),
+              "healthcare": ("healthcare", "medical", "medicines", "medicine", "dawai", "hospital", "ilaaj",
+                             "doctor", "pharmacy"),
+              "education": ("education", "school fees", "tuition fees", "padhai", "fees", "college fees"),
+              "EMI": ("emi", "no cost emi", "loan emi"),
+              "insurance premium": ("insurance premium", "premium", "health insurance", "car insurance",
+                                    "insurance", "life insurance"),
+              "subscriptions": ("subscriptions", "subscription", "ott"),
+              "taxes": ("income tax", "property tax", "tax", "gst"),
+              "personal care": ("personal care", "salon"),
+              "gifts": ("gifts", "gift", "tohfa")}
+_CATEGORY_INDEX = {alias: name for name, aliases in CATEGORIES.items() for alias in aliases}
+
+
+def canonical_category(text: str) -> str:
+    """A category's canonical name ("bijli" → "electricity", "Grocery" → "groceries"); else lower-cased text."""
+    key = re.sub(r"\s+", " ", text.strip().lower())
+    return _CATEGORY_INDEX.get(key, key)
+
+
+def normalise_value(label: str, text: str, reference: date) -> dict[str, Any] | None:
+    """The normalised ``value`` of one entity; ``None`` when the text cannot be resolved."""
+    if label == "MONEY":
+        return parse_money(text)
+    if label == "DATE":
+        return resolve_date(text, reference)
+    if label == "MERCHANT":
+        known = lookup_merchant(text)
+        return {"name": canonical_merchant(text), "category": known[1] if known else None}
+    if label == "ACCOUNT":
+        return parse_account(text)
+    if label == "CATEGORY":
+        return {"category": canonical_category(text)}
+    return None
