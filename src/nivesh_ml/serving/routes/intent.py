@@ -1,0 +1,71 @@
+"""POST /predict/intent: one query or a batch of queries (one ONNX call) → intent, confidence, top_k."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from nivesh_ml.serving.auth import ApiKeyDep
+from nivesh_ml.serving.deps import ServicesDep
+
+router = APIRouter(tags=["intent"], dependencies=[ApiKeyDep])
+
+MAX_QUERY_CHARS = 2_000
+MAX_BATCH = 256
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("query must contain non-whitespace text")
+    return text
+
+
+Query = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_not_blank)]
+
+
+class IntentRequest(BaseModel):
+    """Exactly one of ``query`` or ``queries``."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: Query | None = None
+    queries: list[Query] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> IntentRequest:
+        if (self.query is None) == (self.queries is None):
+            raise ValueError("send exactly one of 'query' or 'queries'")
+        return self
+
+
+def normalise(text: str) -> str:
+    """What the (uncased) tokenizer sees: case and runs of whitespace do not change the answer."""
+    return " ".join(text.split()).lower()
+
+
+@router.post("/predict/intent")
+def predict_intent(request: IntentRequest, services: ServicesDep) -> dict[str, Any]:
+    """Classify a query (or a batch) into one of the model's intents, with calibrated confidence."""
+    model = services.models.get("intent")
+    if request.query is not None:
+        text = normalise(request.query)
+        result = services.cached_predict("intent", model, {"query": text},
+                                         lambda: model.predictor.predict_one(text))
+        outputs = [result]
+    else:
+        texts = [normalise(q) for q in request.queries or []]
+        batch = services.cached_predict("intent_batch", model, {"queries": texts},
+                                        lambda: {"outputs": model.predictor.predict(texts)})
+        outputs = list(batch["outputs"])
+    for output in outputs:
+        services.metrics.confidence.labels(model="intent").observe(float(output["confidence"]))
+    inputs: dict[str, Any] = {"query": request.query} if request.query is not None else {"queries": request.queries}
+    if request.query is not None:
+        response = {**outputs[0], "model_version": model.version}
+    else:
+        response = {"intent": [o["intent"] for o in outputs], "confidence": [o["confidence"] for o in outputs],
+                    "top_k": [o["top_k"] for o in outputs], "fallback": [o["fallback"] for o in outputs],
+                    "model_version": model.version}
+    services.record(model, inputs, {k: v for k, v in response.items() if k != "top_k"})
+    return response
