@@ -1,0 +1,242 @@
+"""Spending forecasts: accuracy per model on simulator users, serving latency, batch throughput.
+
+    .venv/bin/python benchmarks/bench_spending.py [--users 120] [--batch-users 500] [--skip-batch]
+
+Prints JSON. The model is trained on the default simulator users (seed 42); accuracy is measured on
+*other* simulated users (seed 2024), each with 24 months, hiding their last 3 months.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pandas as pd
+
+from nivesh_ml.config import Settings
+from nivesh_ml.data.synthetic import generate_transactions
+from nivesh_ml.models.spending import FAMILY
+from nivesh_ml.models.spending.training import EvalSet
+
+HORIZON = 3
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def train_and_evaluate(users: int, workdir: Path) -> tuple[dict[str, Any], Path]:
+    """Bootstrap-style training, then the per-model table on unseen simulator users."""
+    started = time.perf_counter()
+    prepared = FAMILY.prepare(None, {"seed": 42})
+    trained = FAMILY.train(prepared.train, {})
+    train_s = time.perf_counter() - started
+    model_dir = workdir / "spending-model"
+    FAMILY.save(trained, model_dir)
+    predictor = FAMILY.load(model_dir)
+    frame = generate_transactions(users, 24, seed=2024)
+    started = time.perf_counter()
+    metrics = FAMILY.evaluate(predictor, EvalSet(frame, HORIZON))
+    eval_s = time.perf_counter() - started
+    config = trained.state
+    table = {model: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+             for model, row in metrics["per_model"].items()}
+    return {
+        "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1), "eval_users": metrics["n_users"],
+        "eligible": config.eligible, "expensive_top_k": config.expensive_top_k,
+        "calibration": config.calibration, "train_report": trained.metadata.metrics,
+        "total_spend": {k: round(metrics[k], 4) for k in ("mape", "smape", "mase", "coverage_80")},
+        "total_spend_per_model": table,
+        "categories_pooled": {k: round(v, 4) if isinstance(v, float) else v
+                              for k, v in metrics["categories"].items()},
+        "chosen_models": metrics["chosen_models"],
+    }, model_dir
+
+
+def _ten_category_requests(n: int) -> list[list[dict[str, Any]]]:
+    """Inline 24-month histories restricted to each user's 10 biggest categories."""
+    frame = generate_transactions(max(n * 2, 10), 24, seed=77)
+    debits = frame[frame["direction"] == "debit"]
+    out = []
+    for _, rows in debits.groupby("user_id"):
+        top = rows.groupby("category")["amount"].sum().nlargest(10).index
+        if len(top) < 10:
+            continue
+        keep = rows[rows["category"].isin(top)]
+        out.append([{"timestamp": r.timestamp, "amount": float(r.amount), "category": r.category}
+                     for r in keep.itertuples()])
+        if len(out) == n:
+            break
+    return out
+
+
+def latency(home: Path, requests: int, repeats: int) -> dict[str, Any]:
+    """p50/p95 of POST /predict/spending: cold (new user, 24 months inline, 10 categories) and cached."""
+    from fastapi.testclient import TestClient
+
+    from nivesh_ml.pipelines.training import train_model
+    from nivesh_ml.serving.app import create_app
+
+    settings = Settings(home=home)
+    train_model(settings, "spending", None, {"seed": 42}, promote=True)
+    histories = _ten_category_requests(requests)
+    cold_p95, cold_p50, hot_p95, hot_p50, inline_p95 = [], [], [], [], []
+    with TestClient(create_app(settings)) as client:
+        for run in range(repeats):
+            cold = []
+            for i, txns in enumerate(histories):
+                body = {"user_id": f"bench-{run}-{i}", "months": 24, "transactions": txns}
+                t0 = time.perf_counter()
+                response = client.post("/predict/spending", json=body)
+                cold.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.text
+            user = f"stored-{run}"
+            ingest = [{**t, "transaction_id": f"t{j}"} for j, t in enumerate(histories[0])]
+            assert client.post("/transactions", json={"user_id": user, "transactions": ingest}).status_code == 200
+            client.post("/predict/spending", json={"user_id": user, "months": 24})
+            hot, hot_inline = [], []
+            inline = {"user_id": f"bench-{run}-0", "months": 24, "transactions": histories[0]}
+            for _ in range(100):
+                t0 = time.perf_counter()
+                client.post("/predict/spending", json={"user_id": user, "months": 24})
+                hot.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                client.post("/predict/spending", json=inline)
+                hot_inline.append(time.perf_counter() - t0)
+            cold_p95.append(_pct(cold, 95))
+            cold_p50.append(_pct(cold, 50))
+            hot_p95.append(_pct(hot, 95))
+            hot_p50.append(_pct(hot, 50))
+            inline_p95.append(_pct(hot_inline, 95))
+    return {"requests_per_run": len(histories), "repeats": repeats,
+            "cold_24m_10cat_p50_s": round(statistics.median(cold_p50), 3),
+            "cold_24m_10cat_p95_s": round(statistics.median(cold_p95), 3),
+            "cached_stored_user_p50_ms": round(1000 * statistics.median(hot_p50), 2),
+            "cached_stored_user_p95_ms": round(1000 * statistics.median(hot_p95), 2),
+            "cached_inline_24m_p95_ms": round(1000 * statistics.median(inline_p95), 2)}
+
+
+def batch(home: Path, model_dir: Path, users: int, workers: int) -> dict[str, Any]:
+    """Throughput of `nivesh-ml forecast batch` on a LocalCluster, extrapolated to 10,000 users."""
+    from nivesh_ml.data.schemas import Transaction
+    from nivesh_ml.features.builders import ingest_transactions
+    from nivesh_ml.features.store import create_store
+    from nivesh_ml.models.spending.batch import BatchOptions, run_batch
+
+    settings = Settings(home=home / "batch")
+    store = create_store(settings)
+    frame = generate_transactions(users, 24, seed=99)
+    cols = ["transaction_id", "timestamp", "amount", "direction", "category", "currency"]
+    for user_id, rows in frame.groupby("user_id"):
+        txns = [Transaction(user_id=str(user_id), **r) for r in rows[cols].to_dict("records")]
+        ingest_transactions(store, str(user_id), txns, ttl_s=86400, max_history=5000)
+    store.close()
+    summary = run_batch(settings, model_dir, options=BatchOptions(months=6, n_workers=workers))
+    per_user = summary["series"] / max(summary["users"], 1)
+    rate = summary["series_per_second"] or float("nan")
+    cpu_rate = summary["series_per_cpu_second"] or float("nan")
+    return {**summary, "series_per_user": round(per_user, 1),
+            "extrapolated_10k_users_minutes_as_measured": round(10_000 * per_user / rate / 60, 1),
+            "extrapolated_10k_users_minutes_2_dedicated_cores": round(10_000 * per_user / (2 * cpu_rate) / 60, 1),
+            "note": f"measured on {users} users, extrapolated linearly to 10,000; the dedicated-core figure "
+                    "divides the workers' CPU time by 2 cores (the machine was shared while measuring)"}
+
+
+def _prophet_daily(daily: pd.Series, months: pd.PeriodIndex) -> np.ndarray:
+    """Prophet on daily spend (India holidays + festival windows, weekly + yearly), summed per month."""
+    from prophet import Prophet
+
+    from nivesh_ml.models.spending.forecasters import quiet_prophet
+    from nivesh_ml.models.spending.holidays import prophet_holidays
+
+    quiet_prophet()
+    years = sorted({d.year for d in daily.index} | {m.year for m in months})
+    model = Prophet(holidays=prophet_holidays(years), yearly_seasonality=True, weekly_seasonality=True,
+                    daily_seasonality=False, uncertainty_samples=0)
+    model.fit(pd.DataFrame({"ds": daily.index, "y": daily.to_numpy()}))
+    future = pd.DataFrame({"ds": pd.date_range(months[0].start_time, months[-1].end_time.normalize(), freq="D")})
+    pred = model.predict(future)
+    per_month = pred.groupby(pred["ds"].dt.to_period("M"))["yhat"].sum().clip(lower=0)
+    return np.asarray(per_month.reindex(months).to_numpy(), dtype=float)
+
+
+def granularity(users: int) -> dict[str, Any]:
+    """Measure: Prophet on daily spend then summed, vs Prophet on monthly spend with festival regressors."""
+    from nivesh_ml.models.spending.forecasters import ProphetMonthly, SeasonalNaive
+    from nivesh_ml.models.spending.holidays import monthly_festival_features
+    from nivesh_ml.models.spending.selection import ForecastConfig
+    from nivesh_ml.models.spending.series import monthly_spend
+
+    frame = generate_transactions(users, 24, seed=31)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    cfg = ForecastConfig()
+    errors: dict[str, list[float]] = {"daily": [], "monthly": [], "seasonal_naive": []}
+    actuals: list[float] = []
+    seconds: dict[str, list[float]] = {"daily": [], "monthly": []}
+    for _, rows in frame.groupby("user_id"):
+        history = monthly_spend(rows)
+        y, n = history.total, history.n_months
+        months = history.months[n - HORIZON:]
+        cut = months[0].start_time
+        debits = rows[(rows["direction"] == "debit") & (rows["timestamp"] < cut)]
+        daily = debits.groupby(debits["timestamp"].dt.normalize())["amount"].sum()
+        daily = daily.reindex(pd.date_range(history.months[0].start_time, cut - pd.Timedelta(days=1)), fill_value=0)
+        t0 = time.perf_counter()
+        errors["daily"] += list(np.abs(_prophet_daily(daily, months) - y[n - HORIZON:]))
+        seconds["daily"].append(time.perf_counter() - t0)
+        exog = monthly_festival_features(history.months, cfg.windows, cfg.wedding_months)
+        t0 = time.perf_counter()
+        point = ProphetMonthly(regressors=cfg.regressors).forecast(y[: n - HORIZON], history.start, exog, HORIZON)
+        seconds["monthly"].append(time.perf_counter() - t0)
+        errors["monthly"] += list(np.abs(point - y[n - HORIZON:]))
+        snaive = SeasonalNaive().forecast(y[: n - HORIZON], history.start, exog, HORIZON)
+        errors["seasonal_naive"] += list(np.abs(snaive - y[n - HORIZON:]))
+        actuals += list(y[n - HORIZON:])
+    sn = float(np.sum(errors["seasonal_naive"]))
+    return {"users": users, "series": "total spend, last 3 months hidden",
+            **{k: {"mape": round(float(np.mean(np.array(v) / np.array(actuals))), 4),
+                   "mase": round(float(np.sum(v)) / sn, 4),
+                   **({"median_fit_seconds": round(statistics.median(seconds[k]), 3)} if k in seconds else {})}
+               for k, v in errors.items()}}
+
+
+def main() -> None:
+    """Run the benchmarks and print JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=120)
+    parser.add_argument("--batch-users", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--granularity-users", type=int, default=0, help="also compare daily vs monthly")
+    args = parser.parse_args()
+    out: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"}
+    if args.granularity_users:
+        out["granularity"] = granularity(args.granularity_users)
+    with tempfile.TemporaryDirectory() as tmp:
+        accuracy, model_dir = train_and_evaluate(args.users, Path(tmp))
+        out["accuracy"] = accuracy
+        if not args.skip_latency:
+            out["latency"] = latency(Path(tmp) / "serve", args.requests, args.repeats)
+        if not args.skip_batch:
+            out["batch"] = batch(Path(tmp), model_dir, args.batch_users, args.workers)
+    out["load_average_end"] = round(os.getloadavg()[0], 1)
+    json.dump(out, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    pd.options.mode.chained_assignment = None
+    main()

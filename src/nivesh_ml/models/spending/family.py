@@ -1,0 +1,171 @@
+"""The spending model family: prepare → train (global choices) → save (JSON) → load → evaluate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from nivesh_ml.data.loaders import frame_sha256, load_transactions
+from nivesh_ml.errors import InvalidInput
+from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
+from nivesh_ml.models.spending.forecast import UserForecast, forecast_user
+from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, warm_up
+from nivesh_ml.models.spending.metrics import evaluate_cases
+from nivesh_ml.models.spending.selection import ForecastConfig
+from nivesh_ml.models.spending.series import SpendHistory, spend_history
+from nivesh_ml.models.spending.training import (
+    EvalSet,
+    fit_config,
+    holdout_cases,
+    shared_profiles,
+    user_histories,
+)
+
+log = logging.getLogger(__name__)
+CONFIG_FILE = "forecast_config.json"
+DEFAULT_USERS, DEFAULT_MONTHS, EVAL_SHARE = 32, 24, 0.25
+DEFAULT_CALIBRATION_USERS = 20
+
+
+def _clean(value: Any) -> Any:
+    """NaN → None, recursively (metrics must be valid JSON)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def split_users(frame: pd.DataFrame, seed: int, eval_share: float = EVAL_SHARE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split by user (a stable hash with the seed): no user is in both parts."""
+    users = sorted(frame["user_id"].astype(str).unique())
+    if len(users) < 2:
+        log.warning("one user only: evaluating on the training user")
+        return frame, frame
+    ranked = sorted(users, key=lambda u: hashlib.sha256(f"{seed}:{u}".encode()).hexdigest())
+    n_eval = max(1, round(len(users) * eval_share))
+    held_out = set(ranked[:n_eval])
+    mask = frame["user_id"].astype(str).isin(held_out)
+    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+
+
+class SpendingPredictor(Predictor):
+    """Forecasts a user's monthly spend from their transactions under the trained config."""
+
+    def __init__(self, config: ForecastConfig, metadata: ModelMetadata) -> None:
+        self.config = config
+        self.metadata = metadata
+
+    def history(self, transactions: Sequence[Any]) -> SpendHistory:
+        """Monthly spend per category from transaction records."""
+        return spend_history(transactions, self.config.max_history_months)
+
+    def forecast(self, history: SpendHistory, months: int, category: str | None = None) -> UserForecast:
+        """Forecast ``months`` ahead (one category, or all of them, plus the total)."""
+        return forecast_user(history, months, self.config, category)
+
+    def predict(self, batch: Sequence[Any]) -> list[Any]:
+        """Each item: ``{"transactions": [...], "months": 1..24, "category"?: str}`` → forecast and total."""
+        out = []
+        for item in batch:
+            if not isinstance(item, Mapping) or not item.get("transactions"):
+                raise InvalidInput("each input needs a non-empty 'transactions' list")
+            history = self.history(item["transactions"])
+            result = self.forecast(history, int(item.get("months", 6)), item.get("category"))
+            out.append(result.to_response())
+        return out
+
+
+class SpendingFamily(ModelFamily):
+    """Per-user monthly spend forecasts with backtested model choice."""
+
+    name: ClassVar[str] = "spending"
+    primary_metric: ClassVar[str] = "mase"
+    higher_is_better: ClassVar[bool] = False
+
+    def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:
+        """Simulated users (or a transactions file), split by user into train and held-out users."""
+        seed = int(options.get("seed", 42))
+        if data is None:
+            from nivesh_ml.data.synthetic import generate_transactions
+
+            users, months = int(options.get("users", DEFAULT_USERS)), int(options.get("months", DEFAULT_MONTHS))
+            frame = generate_transactions(users, months, seed=seed)
+            source = f"synthetic:{users}x{months}:seed={seed}"
+        else:
+            frame = load_transactions(data)
+            source = str(data)
+        train, evaluation = split_users(frame, seed)
+        horizon = int(options.get("horizon") or 3)
+        return Prepared(train=train, evaluation=EvalSet(evaluation, horizon), data_hash=frame_sha256(frame),
+                        source=source)
+
+    def train(self, dataset: Any, params: Mapping[str, Any]) -> Trained[ForecastConfig]:
+        """Learn eligible families and interval calibration from the training users' hidden months."""
+        frame = dataset.frame if isinstance(dataset, EvalSet) else dataset
+        overrides = params.get("config") or {}
+        base = ForecastConfig.from_dict(dict(overrides)) if isinstance(overrides, Mapping) else ForecastConfig()
+        horizon = int(params.get("horizon") or 3)
+        max_users = int(params.get("calibration_users", DEFAULT_CALIBRATION_USERS))
+        histories = user_histories(frame, base)
+        base = replace(base, profiles=shared_profiles(histories, horizon, base))
+        cases = holdout_cases(histories[:max_users], horizon, base)
+        if cases:
+            cfg, report = fit_config(cases, base)
+        else:
+            log.warning("no training user has 12+ months of history: keeping the default config")
+            cfg, report = base, {}
+        meta = ModelMetadata(
+            name=self.name,
+            metrics=_clean({f"train_relative_mae_{k}": v for k, v in report.items()}),
+            params={"horizon": horizon, "calibration_users": max_users},
+            feature_schema={"input": "a user's transactions (debits; timestamp, amount, category, currency)",
+                            "output": "monthly spend per category and total with 80 % intervals",
+                            "families": list(ALL_FAMILIES)},
+            extra={"calibration_cases": len(cases), "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
+                   "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration},
+        )
+        return Trained(state=cfg, metadata=meta)
+
+    def save(self, trained: Trained[Any], directory: Path) -> None:
+        """Write the config as JSON and ``model.json``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_FILE).write_text(json.dumps(trained.state.to_dict(), indent=2, sort_keys=True))
+        trained.metadata.write(directory)
+
+    def load(self, directory: Path) -> SpendingPredictor:
+        """Read the config and warm statsforecast's compiled kernels."""
+        meta = ModelMetadata.read(Path(directory))
+        path = Path(directory) / CONFIG_FILE
+        if not path.is_file():
+            raise InvalidInput(f"{directory} has no {CONFIG_FILE}: not a spending model")
+        config = ForecastConfig.from_dict(json.loads(path.read_text()))
+        warm_up()
+        return SpendingPredictor(config, meta)
+
+    def evaluate(self, predictor: Predictor, dataset: Any) -> dict[str, Any]:
+        """Hide each held-out user's last months and score every model on them."""
+        if not isinstance(predictor, SpendingPredictor):
+            raise InvalidInput("not a spending predictor")
+        data = dataset if isinstance(dataset, EvalSet) else EvalSet(dataset)
+        histories = user_histories(data.frame, predictor.config)
+        cases = holdout_cases(histories, data.horizon, predictor.config, families=list(ALL_FAMILIES))
+        return dict(_clean(evaluate_cases(cases, predictor.config)))
+
+    def load_eval_data(self, data: Path, options: Mapping[str, Any]) -> EvalSet:
+        """A transactions file; every user with 12+ months is scored on its last ``horizon`` months."""
+        horizon = int(options.get("horizon") or 3)
+        if not 1 <= horizon <= 12:
+            raise InvalidInput(f"--horizon must be between 1 and 12, got {horizon}")
+        return EvalSet(load_transactions(data), horizon)
