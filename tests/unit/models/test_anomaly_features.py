@@ -23,7 +23,7 @@ from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_feature
 from nivesh_ml.models.anomaly.model import TreeWalker
 from nivesh_ml.models.anomaly.population import fit_population
 from nivesh_ml.models.anomaly.profile import apply_transactions, is_cold
-from nivesh_ml.models.anomaly.reasons import format_money, indian_grouping
+from nivesh_ml.models.anomaly.reasons import explain, format_money, indian_grouping
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,41 @@ def test_an_hour_never_seen_in_training_is_rare_not_impossible(frame: pd.DataFra
     night = Transaction(user_id="x", timestamp="2025-01-05T03:30:00", amount=500.0)
     vector = transaction_features(None, txn_from_record(night), population)
     assert math.isfinite(vector[FEATURE_NAMES.index("hour_surprise")])
+
+
+def _payments(merchant: str, category: str, amounts: list[float], hour: int = 11) -> list[Transaction]:
+    return [Transaction(user_id="u", transaction_id=f"{merchant}-{i}", amount=a, merchant=merchant, category=category,
+                        timestamp=f"2025-01-{i + 1:02d}T{hour:02d}:15:00") for i, a in enumerate(amounts)]
+
+
+def test_amount_is_compared_with_the_users_usual_at_that_merchant(population: dict[str, Any]) -> None:
+    history = _payments("Corner Kirana", "groceries", [400.0] * 12) + _payments("Big Mart", "groceries", [2000.0] * 12)
+    profile = apply_transactions(None, [txn_from_record(t) for t in history])
+    ten_times = Transaction(user_id="u", timestamp="2025-01-20T11:00:00", amount=4000.0, merchant="Corner Kirana",
+                            category="groceries")
+    usual_big = ten_times.model_copy(update={"amount": 2000.0, "merchant": "Big Mart"})
+    ratio = FEATURE_NAMES.index("log_ratio_merchant")
+    assert transaction_features(profile, txn_from_record(ten_times), population)[ratio] == pytest.approx(
+        math.log(4001 / 401))
+    assert transaction_features(profile, txn_from_record(usual_big), population)[ratio] == pytest.approx(0.0)
+    vector = transaction_features(profile, txn_from_record(ten_times), population)
+    deviation = [0.0] * len(FEATURE_NAMES)
+    deviation[ratio] = 5.0
+    assert explain(vector, deviation, txn_from_record(ten_times), True)[0].startswith(
+        "₹4,000 is 10.0× what you usually pay Corner Kirana")
+    new_payee = txn_from_record(ten_times.model_copy(update={"merchant": "Fresh Mart"}))
+    assert "Fresh Mart" not in explain(transaction_features(profile, new_payee, population), deviation, new_payee,
+                                       True)[0]
+
+
+def test_a_category_paid_at_an_unusual_hour_is_more_surprising(population: dict[str, Any]) -> None:
+    history = _payments("Corner Kirana", "groceries", [400.0] * 20, hour=11)
+    history += _payments("ATM", "cash_withdrawal", [2000.0] * 20, hour=3)
+    profile = apply_transactions(None, [txn_from_record(t) for t in history])
+    surprise = FEATURE_NAMES.index("category_hour_surprise")
+    night_groceries = Transaction(user_id="u", timestamp="2025-01-25T03:10:00", amount=400.0,
+                                  merchant="Corner Kirana", category="groceries")
+    night_cash = night_groceries.model_copy(update={"merchant": "ATM", "category": "cash_withdrawal", "amount": 2000.0})
+    groceries = transaction_features(profile, txn_from_record(night_groceries), population)[surprise]
+    cash = transaction_features(profile, txn_from_record(night_cash), population)[surprise]
+    assert groceries > cash + 2.0

@@ -45,6 +45,8 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
     "velocity_excess_24h", "merchant_new", "merchant_surprise", "category_new", "channel_new", "city_new",
     "country_new", "is_foreign_country", "is_foreign_currency", "log_km_from_home", "log_travel_kmh",
     "income_share", "round_amount", "is_credit", "log_history_size",
+    "log_ratio_merchant", "amount_z_merchant", "log_ratio_category_max", "category_hour_surprise",
+    "new_payee_amount",
 )
 INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 # Which way is suspicious: +1 high values, -1 low values, 0 context only (not a deviation by itself).
@@ -179,10 +181,11 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
     d = "c" if t.credit else "d"
     x = math.log1p(t.amount_inr)
     conf = n / (n + NOVELTY_SCALE)
-    pop_cat = pop["cat"].get(t.category_key) or pop["amt"][d]
+    key = t.category_key
+    pop_cat = pop["cat"].get(key) or pop["amt"][d]
 
     mean_u, sd_u = _blend(p.get("amt", {}).get(d), pop["amt"][d])
-    cat_stats = p.get("cat", {}).get(t.category_key)
+    cat_stats = p.get("cat", {}).get(key)
     mean_c, sd_c = _blend(cat_stats, pop_cat)
     recent_cat = cat_stats[3] if cat_stats else []
     median = _median(recent_cat) if len(recent_cat) >= 3 else pop_cat[2]
@@ -213,15 +216,35 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
     income = p.get("income", 0.0)
     monthly = income / max(1.0, span_days / 30.44) if income > 0 else pop["monthly_income"]
     log_ratio = math.log(t.amount_inr / median)
+    ratio_m = _merchant_ratio(p, t, x, log_ratio)
+    cat_max = math.log(t.amount_inr / max(recent_cat)) if len(recent_cat) >= 3 else log_ratio
+    z_cat = (x - mean_c) / sd_c
     return [
-        x, (x - mean_u) / sd_u, (x - mean_c) / sd_c, log_ratio / sd_c, log_ratio, percentile,
+        x, (x - mean_u) / sd_u, z_cat, log_ratio / sd_c, log_ratio, percentile,
         ratio_max, -math.log(hour_p), -math.log(wday_p), float(h < 5), float(wd >= 5),
         math.log1p(gap), float(counts[3]), float(counts[0]), float(counts[1]), float(counts[2]), math.log1p(sums[0]),
         math.log1p(sums[1]), (counts[1] + 1) / (daily + 1),
         float(m_count == 0) * conf, math.log((n + 1) / (m_count + 1)) if t.merchant else 0.0,
         *novelty, math.log1p(km_home), math.log1p(kmh),
         min(t.amount_inr / monthly, 50.0), _round_level(t.amount), float(t.credit), math.log1p(n),
+        ratio_m, ratio_m / sd_c, cat_max, _category_hour_surprise(p, key, h, pop),
+        float(m_count == 0) * conf * max(0.0, z_cat),
     ]
+
+
+def _merchant_ratio(p: dict[str, Any], t: Txn, x: float, fallback: float) -> float:
+    """Log ratio of the amount to the user's typical (mean log) amount at this merchant; ``fallback`` if new."""
+    stats = p.get("mamt", {}).get(t.merchant) if t.merchant else None
+    return x - stats[1] if stats else fallback
+
+
+def _category_hour_surprise(p: dict[str, Any], key: str, h: int, pop: dict[str, Any]) -> float:
+    """-log P(hour | category): the user's hours for this category blended with the population's."""
+    counts = p.get("chour", {}).get(key) or [0] * 24
+    share = pop.get("cat_hour", {}).get(key) or pop["hour"]
+    near = counts[h] + HOUR_NEIGHBOUR * (counts[h - 1] + counts[(h + 1) % 24])
+    prob = (near + PRIOR * share[h]) / ((1 + 2 * HOUR_NEIGHBOUR) * (sum(counts) + PRIOR))
+    return -math.log(prob)
 
 
 def _velocity(win: list[list[float]], ts: int) -> tuple[list[int], list[float]]:

@@ -76,8 +76,8 @@ class TreeWalker:
 
 # The rule half of the blend: the largest one-sided deviation among these (each is a clear signature).
 RULE_FEATURES: Final[tuple[str, ...]] = (
-    "amount_robust_z_category", "amount_z_category", "hour_surprise", "log_seconds_since_prev",
-    "country_new", "is_foreign_currency", "log_km_from_home", "log_amount",
+    "amount_robust_z_category", "amount_z_category", "log_ratio_merchant", "category_hour_surprise",
+    "log_seconds_since_prev", "country_new", "is_foreign_currency", "log_km_from_home", "log_amount",
 )
 _DIRS: Final = np.array([DIRECTIONS[name] for name in FEATURE_NAMES], dtype=float)
 _RULE_IDX: Final = [INDEX[name] for name in RULE_FEATURES]

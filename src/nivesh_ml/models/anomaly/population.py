@@ -40,6 +40,7 @@ def fit_population(frame: pd.DataFrame) -> dict[str, Any]:
     cat_key = np.where(credit, "c:", "d:") + frame["category"].astype(object).fillna("").astype(str).str.lower()
     cats = {str(key): _stats(logs[idx], inr[idx]) for key, idx in pd.Series(cat_key).groupby(cat_key).groups.items()
             if len(idx) >= 20}
+    cat_hour = _category_hours(cat_key, (secs // 3600) % 24, share)
     per_user = pd.DataFrame({"user": frame["user_id"].to_numpy(), "secs": secs,
                              "income": np.where(credit.to_numpy(), inr.to_numpy(), 0.0)})
     by_user = per_user.groupby("user")
@@ -47,12 +48,22 @@ def fit_population(frame: pd.DataFrame) -> dict[str, Any]:
     monthly = by_user["income"].sum() / (span_days / 30.44).clip(lower=1.0)
     positive = monthly[monthly > 0]
     return {
-        "amt": amt, "cat": cats, "quantiles": quantiles, "p95": p95,
+        "amt": amt, "cat": cats, "cat_hour": cat_hour, "quantiles": quantiles, "p95": p95,
         "hour": [float(v) for v in hour_smooth], "wday": [float(v) for v in wdays / wdays.sum()],
         "daily_rate": float((by_user.size() / span_days).median()),
         "monthly_income": float(positive.median()) if len(positive) else float(inr.median() * 30),
         "home_country": _most_common(frame, "country"), "home_currency": _most_common(frame, "currency") or "INR",
     }
+
+
+def _category_hours(cat_key: np.ndarray, hours: np.ndarray, overall: np.ndarray) -> dict[str, list[float]]:
+    """Per category: neighbour-smoothed hour shares, shrunk towards all categories' (20 pseudo-counts)."""
+    out = {}
+    for key in np.unique(cat_key):
+        counts = np.bincount(hours[cat_key == key], minlength=24).astype(float)
+        share = (counts + 20.0 * overall) / (counts.sum() + 20.0)
+        out[str(key)] = [float(v) for v in share + HOUR_NEIGHBOUR * (np.roll(share, 1) + np.roll(share, -1))]
+    return out
 
 
 def _most_common(frame: pd.DataFrame, col: str) -> str | None:

@@ -16,7 +16,7 @@ from nivesh_ml.features.store import OnlineStore
 from nivesh_ml.models.anomaly.features import WINDOW_S, Txn, txn_from_record
 
 PROFILE_NS: Final = "anomaly_profile"
-PROFILE_VERSION: Final = 1
+PROFILE_VERSION: Final = 2
 COLD_START_MIN: Final = 10  # fewer transactions than this: population statistics dominate
 RECENT_AMOUNTS: Final = 50
 RECENT_CATEGORY_AMOUNTS: Final = 20
@@ -30,7 +30,7 @@ def new_profile() -> dict[str, Any]:
     """An empty profile."""
     return {"v": PROFILE_VERSION, "n": 0, "ts0": None, "amt": {}, "recent": {}, "cat": {},
             "hour": [0] * 24, "wday": [0] * 7, "merch": {}, "chan": {}, "city": {}, "ctry": {}, "cur": {},
-            "win": [], "last": None, "income": 0.0, "ids": []}
+            "win": [], "last": None, "income": 0.0, "ids": [], "mamt": {}, "chour": {}}
 
 
 def is_cold(profile: dict[str, Any] | None) -> bool:
@@ -53,6 +53,17 @@ def _count(table: dict[str, int], key: str | None, cap: int) -> None:
         del table[min(table.items(), key=lambda kv: (kv[1], kv[0]))[0]]
 
 
+def _merchant_amount(table: dict[str, list[float]], merchant: str | None, x: float) -> None:
+    """Running count and mean log amount per merchant (the rarest forgotten beyond ``MAX_MERCHANTS``)."""
+    if merchant is None:
+        return
+    stats = table.setdefault(merchant, [0, 0.0])
+    stats[0] += 1
+    stats[1] += (x - stats[1]) / stats[0]
+    if len(table) > MAX_MERCHANTS:
+        del table[min(table.items(), key=lambda kv: (kv[1][0], kv[0]))[0]]
+
+
 def update_profile(p: dict[str, Any], t: Txn) -> None:
     """Fold one transaction into a profile (in place)."""
     d = "c" if t.credit else "d"
@@ -63,13 +74,16 @@ def update_profile(p: dict[str, Any], t: Txn) -> None:
     recent = p["recent"].setdefault(d, [])
     recent.append(t.amount_inr)
     del recent[:-RECENT_AMOUNTS]
-    cat = p["cat"].setdefault(t.category_key, [0, 0.0, 0.0, []])
+    key = t.category_key
+    cat = p["cat"].setdefault(key, [0, 0.0, 0.0, []])
     _welford(cat, x)
     cat[3].append(t.amount_inr)
     del cat[3][:-RECENT_CATEGORY_AMOUNTS]
     p["hour"][t.hour] += 1
     p["wday"][t.weekday] += 1
     _count(p["merch"], t.merchant, MAX_MERCHANTS)
+    _merchant_amount(p["mamt"], t.merchant, x)
+    p["chour"].setdefault(key, [0] * 24)[t.hour] += 1
     _count(p["chan"], t.channel, 50)
     _count(p["ctry"], t.country, 200)
     _count(p["cur"], t.currency, 50)

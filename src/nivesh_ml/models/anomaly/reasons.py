@@ -60,6 +60,21 @@ def _amount_vs_user(v: Sequence[float], t: Txn) -> str | None:
     return f"{format_money(t.amount, t.currency)} is far above your usual payments"
 
 
+def _amount_vs_merchant(v: Sequence[float], t: Txn) -> str | None:
+    multiple = math.exp(v[INDEX["log_ratio_merchant"]])
+    if multiple < 1.5:
+        return None
+    if not t.merchant or v[INDEX["log_ratio_merchant"]] == v[INDEX["log_ratio_category_median"]]:
+        return _amount_vs_category(v, t)  # a payee without history: the feature fell back to the category
+    return f"{format_money(t.amount, t.currency)} is {_times(multiple)} what you usually pay {t.merchant}"
+
+
+def _category_hour(v: Sequence[float], t: Txn) -> str | None:
+    minute = (t.ts // 60) % 60
+    kind = f"{t.category.replace('_', ' ')} payment" if t.category else "payment"
+    return f"a {kind} at {t.hour:02d}:{minute:02d}, a time you rarely make one"
+
+
 def _hour(v: Sequence[float], t: Txn) -> str | None:
     minute = (t.ts // 60) % 60
     return f"made at {t.hour:02d}:{minute:02d}, a time you rarely transact"
@@ -129,6 +144,7 @@ def _small(v: Sequence[float], t: Txn) -> str | None:
 # feature → phrase. Order breaks ties.
 PHRASES: Final[dict[str, Phrase]] = {
     "amount_robust_z_category": _amount_vs_category,
+    "log_ratio_merchant": _amount_vs_merchant,
     "log_ratio_category_median": _amount_vs_category,
     "amount_z_category": _amount_vs_category,
     "amount_z_user": _amount_vs_user,
@@ -145,6 +161,7 @@ PHRASES: Final[dict[str, Phrase]] = {
     "log_km_from_home": _far,
     "log_travel_kmh": _travel,
     "hour_surprise": _hour,
+    "category_hour_surprise": _category_hour,
     "merchant_new": _new_merchant,
     "income_share": _income,
     "log_seconds_since_prev": _quick,
