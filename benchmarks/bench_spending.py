@@ -35,11 +35,11 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def train_and_evaluate(users: int, workdir: Path) -> tuple[dict[str, Any], Path]:
+def train_and_evaluate(users: int, workdir: Path, params: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path]:
     """Bootstrap-style training, then the per-model table on unseen simulator users."""
     started = time.perf_counter()
     prepared = FAMILY.prepare(None, {"seed": 42})
-    trained = FAMILY.train(prepared.train, {})
+    trained = FAMILY.train(prepared.train, params or {})
     train_s = time.perf_counter() - started
     model_dir = workdir / "spending-model"
     FAMILY.save(trained, model_dir)
@@ -53,7 +53,8 @@ def train_and_evaluate(users: int, workdir: Path) -> tuple[dict[str, Any], Path]
              for model, row in metrics["per_model"].items()}
     return {
         "train_seconds": round(train_s, 1), "eval_seconds": round(eval_s, 1), "eval_users": metrics["n_users"],
-        "eligible": config.eligible, "expensive_top_k": config.expensive_top_k,
+        "params": params or {}, "eligible": config.eligible, "expensive_top_k": config.expensive_top_k,
+        "preferred": config.preferred, "weights": config.weights,
         "calibration": config.calibration, "train_report": trained.metadata.metrics,
         "total_spend": {k: round(metrics[k], 4) for k in ("mape", "smape", "mase", "coverage_80")},
         "total_spend_per_model": table,
@@ -220,13 +221,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--params", default="{}", help='training params as JSON, e.g. '
+                        '\'{"config": {"winsorise": 0}, "blend_weights": false}\' (ablations)')
     parser.add_argument("--granularity-users", type=int, default=0, help="also compare daily vs monthly")
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"}
     if args.granularity_users:
         out["granularity"] = granularity(args.granularity_users)
     with tempfile.TemporaryDirectory() as tmp:
-        accuracy, model_dir = train_and_evaluate(args.users, Path(tmp))
+        accuracy, model_dir = train_and_evaluate(args.users, Path(tmp), json.loads(args.params))
         out["accuracy"] = accuracy
         if not args.skip_latency:
             out["latency"] = latency(Path(tmp) / "serve", args.requests, args.repeats)

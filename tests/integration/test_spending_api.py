@@ -64,6 +64,10 @@ def test_inline_history_gives_forecasts_per_category_and_total(client: TestClien
         assert {"month", "amount", "lower", "upper", "model"} <= set(row)
         assert row["lower"] <= row["amount"] <= row["upper"]
     assert {r["category"] for r in out["forecast"]} >= {"groceries"}
+    # Money moved is not spending: no transfer or investment series, and asking for one says why.
+    assert not {r["category"] for r in out["forecast"]} & {"transfers", "investments"}
+    moved = client.post("/predict/spending", json={**body, "category": "transfers"})
+    assert moved.status_code == 404 and "not spending" in moved.json()["error"]["message"]
     one = client.post("/predict/spending", json={**body, "category": "groceries"}).json()
     assert {r["category"] for r in one["forecast"]} == {"groceries"} and len(one["total"]) == 4
 

@@ -78,7 +78,8 @@ def forecast_batch_command(
     workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
     partition_size: Annotated[int, typer.Option(min=1, help="users per task")] = 25,
     prophet_categories: Annotated[int | None, typer.Option(
-        min=0, help="categories per user Prophet may model (default: as trained; 0 = total only, faster)")] = None,
+        min=0, help="categories per user Prophet may model (default 0: the total only, the batch budget; "
+                    "the trained serving setting is usually 2)")] = 0,
     model_ref: Annotated[str | None, typer.Option("--model", help="dir, version or champion")] = None,
 ) -> None:
     """Forecast every user with a stored history into the feature store (namespace ``forecast``)."""

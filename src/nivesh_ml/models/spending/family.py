@@ -68,7 +68,7 @@ class SpendingPredictor(Predictor):
 
     def history(self, transactions: Sequence[Any]) -> SpendHistory:
         """Monthly spend per category from transaction records."""
-        return spend_history(transactions, self.config.max_history_months)
+        return spend_history(transactions, self.config.max_history_months, self.config.excluded_categories)
 
     def forecast(self, history: SpendHistory, months: int, category: str | None = None) -> UserForecast:
         """Forecast ``months`` ahead (one category, or all of them, plus the total)."""
@@ -121,7 +121,7 @@ class SpendingFamily(ModelFamily):
         base = replace(base, profiles=shared_profiles(histories, horizon, base))
         cases = holdout_cases(histories[:max_users], horizon, base)
         if cases:
-            cfg, report = fit_config(cases, base)
+            cfg, report = fit_config(cases, base, bool(params.get("blend_weights", True)))
         else:
             log.warning("no training user has 12+ months of history: keeping the default config")
             cfg, report = base, {}
@@ -133,7 +133,8 @@ class SpendingFamily(ModelFamily):
                             "output": "monthly spend per category and total with 80 % intervals",
                             "families": list(ALL_FAMILIES)},
             extra={"calibration_cases": len(cases), "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
-                   "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration},
+                   "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration,
+                   "preferred": cfg.preferred, "weights": cfg.weights},
         )
         return Trained(state=cfg, metadata=meta)
 

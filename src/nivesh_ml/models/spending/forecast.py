@@ -16,6 +16,7 @@ from nivesh_ml.models.spending.selection import (
     ForecastConfig,
     SeriesForecast,
     SeriesRun,
+    needed_families,
     run_series,
     select,
 )
@@ -66,6 +67,9 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
     categories = active_categories(history)
     if category is not None:
         wanted = category.strip().lower()
+        if wanted in cfg.excluded_categories:
+            raise NotFound(f"{category!r} is money moved (transfers, investments…), not spending: it is not forecast",
+                           details={"categories": categories})
         if wanted not in categories:
             raise NotFound(f"no spending in category {category!r} in the last 12 months of this user's history",
                            details={"categories": categories})
@@ -85,6 +89,10 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
                   if not m.expensive or name == TOTAL or name in ranked[: cfg.expensive_top_k.get(k, 0)]}
         if "seasonal_index" in names and name in cfg.profiles:
             models["seasonal_index"] = SeasonalIndex(cfg.profiles[name])
+        needed = needed_families(name, cfg) if families is None else None
+        if needed is not None and needed & set(models):
+            # Training fixed this kind's choice: only its members need fitting.
+            models = {k: m for k, m in models.items() if k in needed}
         runs[name] = run_series(name, y, counts, history.start, exog, horizon, models, cfg)
     return [str(m) for m in future], runs
 

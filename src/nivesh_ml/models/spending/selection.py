@@ -11,15 +11,19 @@ import pandas as pd
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, Forecaster
 from nivesh_ml.models.spending.holidays import DEFAULT_WEDDING_MONTHS, DEFAULT_WINDOWS
+from nivesh_ml.models.spending.series import NON_SPEND_CATEGORIES
 
 BLEND = "blend"
+WEIGHTED = "weighted"  # blend with weights learned on the training users' backtests
 TOTAL_SERIES = "total"
 TOTAL_KIND, CATEGORY_KIND = "total", "categories"
 SPARSE_FALLBACK = "sparse_mean_12"
 # Blend members: the smoothing models (seasonal naive is too noisy to average in).
 BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "seasonal_index", "ets", "arima", "prophet")
 # Tie-break order: the simpler model wins.
-SIMPLICITY: tuple[str, ...] = ("mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, "arima", "prophet")
+SIMPLICITY: tuple[str, ...] = ("mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED, "arima",
+                               "prophet")
+MAD_TO_SIGMA = 1.4826
 
 
 @dataclass
@@ -46,6 +50,14 @@ class ForecastConfig:
     preferred: dict[str, str] = field(default_factory=dict)
     # Shared seasonal profiles per series name ("total" or a category), learned in training.
     profiles: dict[str, list[float]] = field(default_factory=dict)
+    # Debit categories that are money moved, not spent: left out of every series and the total.
+    excluded_categories: list[str] = field(default_factory=lambda: sorted(NON_SPEND_CATEGORIES))
+    # Months above median + k × robust sigma (MAD) of the series are clipped before fitting (0: off).
+    winsorise: float = 3.0
+    # Series kind → {family: weight} of the learned blend (learned in training).
+    weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Training prefers one family (or the learned blend) per kind unless per-series choice beats it.
+    prefer_kind: bool = True
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.eligible if f not in ALL_FAMILIES]
@@ -56,13 +68,15 @@ class ForecastConfig:
         if self.min_train_months < 3:
             raise InvalidInput("min_train_months must be at least 3")
         odd = {k: v for k, v in self.preferred.items()
-               if k not in (TOTAL_KIND, CATEGORY_KIND) or v not in (*ALL_FAMILIES, BLEND)}
+               if k not in (TOTAL_KIND, CATEGORY_KIND) or v not in (*ALL_FAMILIES, BLEND, WEIGHTED)}
         if odd:
             raise InvalidInput(f"preferred: expected {{total|categories: family}}, got {odd}")
         width = 12 + len(self.windows) + 1
         bad = [name for name, coefs in self.profiles.items() if len(coefs) != width]
         if bad:
             raise InvalidInput(f"profiles {bad} must have {width} coefficients (12 months + festivals)")
+        if self.winsorise < 0:
+            raise InvalidInput("winsorise must be 0 (off) or a positive number of robust sigmas")
         for group, (lo, hi) in self.calibration.items():
             if not lo < 0 < hi:
                 raise InvalidInput(f"calibration[{group}] must be [negative, positive], got {[lo, hi]}")
@@ -128,6 +142,15 @@ def backtest_origins(n: int, cfg: ForecastConfig) -> list[int]:
     return [t for t in starts if t >= cfg.min_train_months]
 
 
+def winsorise(y: np.ndarray, k: float) -> np.ndarray:
+    """Clip months above median + k robust sigmas (MAD) of the series; unchanged when k is 0 or MAD is 0."""
+    if k <= 0 or len(y) < 6:
+        return y
+    median = float(np.median(y))
+    mad = float(np.median(np.abs(y - median))) * MAD_TO_SIGMA
+    return y if mad <= 0 else np.minimum(y, median + k * mad)
+
+
 def run_series(name: str, y: np.ndarray, counts: np.ndarray, start: pd.Period, exog: np.ndarray,
                horizon: int, forecasters: dict[str, Forecaster], cfg: ForecastConfig) -> SeriesRun:
     """Backtest and forecast a series with each forecaster (none when the series is sparse)."""
@@ -143,19 +166,33 @@ def run_series(name: str, y: np.ndarray, counts: np.ndarray, start: pd.Period, e
         return run
     n_spec = min(origins)
     for fname, model in forecasters.items():
-        preds = [np.clip(model.forecast(y[:t], start, exog, h_bt, n_spec), 0, None) for t in origins]
+        # Each fit sees its own past only, winsorised; backtests are scored on the raw months.
+        preds = [np.clip(model.forecast(winsorise(y[:t], cfg.winsorise), start, exog, h_bt, n_spec), 0, None)
+                 for t in origins]
         run.backtests[fname] = np.array(preds).reshape(len(origins), h_bt)
-        run.forecasts[fname] = np.clip(model.forecast(y, start, exog, horizon, n_spec), 0, None)
+        fitted = winsorise(y, cfg.winsorise)
+        run.forecasts[fname] = np.clip(model.forecast(fitted, start, exog, horizon, n_spec), 0, None)
     return run
 
 
-def _with_blend(run: SeriesRun, eligible: list[str], blend: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def series_kind(name: str) -> str:
+    """"total" for the total, "categories" for any category."""
+    return TOTAL_KIND if name == TOTAL_SERIES else CATEGORY_KIND
+
+
+def _with_blend(run: SeriesRun, eligible: list[str], cfg: ForecastConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     backtests = {k: v for k, v in run.backtests.items() if k in eligible}
     forecasts = {k: v for k, v in run.forecasts.items() if k in eligible}
     members = [m for m in BLEND_MEMBERS if m in backtests]
-    if blend and len(members) >= 2:
+    if cfg.blend and len(members) >= 2:
         backtests[BLEND] = np.mean([backtests[m] for m in members], axis=0)
         forecasts[BLEND] = np.mean([forecasts[m] for m in members], axis=0)
+    weights = {k: w for k, w in cfg.weights.get(series_kind(run.name), {}).items() if k in backtests and w > 0}
+    if weights:
+        # Members missing on this series (e.g. Prophet beyond the top categories) drop out; the rest renormalise.
+        norm = sum(weights.values())
+        backtests[WEIGHTED] = np.sum([w / norm * backtests[k] for k, w in weights.items()], axis=0)
+        forecasts[WEIGHTED] = np.sum([w / norm * forecasts[k] for k, w in weights.items()], axis=0)
     return backtests, forecasts
 
 
@@ -195,12 +232,12 @@ def select(run: SeriesRun, horizon: int, cfg: ForecastConfig, eligible: list[str
     """Choose the model with the lowest backtest MAE (the simpler one on ties) among the eligible."""
     if run.sparse:
         return sparse_forecast(run, horizon, cfg)
-    backtests, forecasts = _with_blend(run, cfg.eligible if eligible is None else eligible, cfg.blend)
+    backtests, forecasts = _with_blend(run, cfg.eligible if eligible is None else eligible, cfg)
     if not backtests:
         return sparse_forecast(run, horizon, cfg)
     scores = {k: float(np.mean(np.abs(run.actual_bt - v))) for k, v in backtests.items()}
     best = min(scores, key=lambda k: (round(scores[k], 6), SIMPLICITY.index(k)))
-    preferred = cfg.preferred.get(TOTAL_KIND if run.name == TOTAL_SERIES else CATEGORY_KIND)
+    preferred = cfg.preferred.get(series_kind(run.name))
     if preferred in backtests:
         # Training found this family better on held-out months than choosing per series from a few
         # noisy backtests; backtests still give its interval.
@@ -212,5 +249,17 @@ def candidate_forecasts(run: SeriesRun, horizon: int, cfg: ForecastConfig) -> di
     """Every candidate (and the blend) as if it had been chosen: the per-model evaluation table."""
     if run.sparse:
         return {}
-    backtests, forecasts = _with_blend(run, list(run.backtests), cfg.blend)
+    backtests, forecasts = _with_blend(run, list(run.backtests), cfg)
     return {k: model_forecast(run, k, backtests[k], forecasts[k], cfg) for k in backtests}
+
+
+def needed_families(name: str, cfg: ForecastConfig) -> set[str] | None:
+    """The families a served series needs when training fixed its kind's choice (None: all eligible)."""
+    preferred = cfg.preferred.get(series_kind(name))
+    if preferred is None:
+        return None
+    if preferred == BLEND:
+        return set(BLEND_MEMBERS)
+    if preferred == WEIGHTED:
+        return {k for k, w in cfg.weights.get(series_kind(name), {}).items() if w > 0}
+    return {preferred}

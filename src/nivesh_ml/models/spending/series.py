@@ -1,8 +1,14 @@
-"""Monthly spend (debits) per user and category, from transactions."""
+"""Monthly spend per user and category, from transactions.
+
+"Spending" means consumption: debits that pay for goods, services and obligations (rent, EMIs, bills,
+cash withdrawals). Debits that only move money (transfers to people or own accounts, investments and
+SIPs, credit-card bill payments, wallet top-ups) are left out of every series and of the total, and
+credits (salary, refunds, interest) never count.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +22,10 @@ TOTAL = "total"
 UNCATEGORISED = "uncategorised"
 # A month counts as complete when its last transaction is this close to the month's end.
 COMPLETE_MONTH_SLACK_DAYS = 3
+# Debit categories that move money rather than spend it (lower-case; compared after normalising).
+NON_SPEND_CATEGORIES: frozenset[str] = frozenset({
+    "transfers", "transfer", "self_transfer", "p2p", "investments", "investment", "sip", "savings",
+    "credit_card_payment", "credit_card_bill", "card_payment", "wallet_topup", "refunds", "refund"})
 
 
 @dataclass
@@ -65,7 +75,7 @@ def transactions_frame(items: Iterable[Transaction | Mapping[str, Any]]) -> pd.D
     return frame
 
 
-def _clean_debits(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _clean_debits(frame: pd.DataFrame, exclude: Collection[str]) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise InvalidInput("no transactions to forecast from")
     ts = pd.to_datetime(frame["timestamp"], errors="coerce", format="mixed")
@@ -81,18 +91,24 @@ def _clean_debits(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     out = out[out["timestamp"].notna() & (out["amount"] > 0) & (out["direction"] == "debit")]
     if out.empty:
         raise InvalidInput("no debit transactions to forecast from")
+    out = out[~out["category"].isin(exclude)]
+    if out.empty:
+        raise InvalidInput("no spending to forecast from: every debit is a transfer or an investment")
     # Amounts in different currencies do not add up: keep the user's main currency (no FX conversion).
     main = str(out["currency"].value_counts().idxmax())
     return out[out["currency"] == main], main
 
 
-def monthly_spend(frame: pd.DataFrame, max_months: int = 36) -> SpendHistory:
-    """Monthly debit totals per category over consecutive complete months (missing months are zero).
+def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
+                  exclude: Collection[str] = NON_SPEND_CATEGORIES) -> SpendHistory:
+    """Monthly spend per category over consecutive complete months (missing months are zero).
+
+    Debits in ``exclude`` (money moved, not spent) are ignored.
 
     The latest month is dropped when it looks partial (its last debit is more than a few days before
     the month's end), so an in-progress month is forecast rather than mistaken for a drop in spending.
     """
-    debits, currency = _clean_debits(frame)
+    debits, currency = _clean_debits(frame, exclude)
     months = debits["timestamp"].dt.to_period("M")
     last_ts = debits["timestamp"].max()
     last = last_ts.to_period("M")
@@ -113,9 +129,10 @@ def monthly_spend(frame: pd.DataFrame, max_months: int = 36) -> SpendHistory:
                         currency=currency, dropped_partial_month=dropped)
 
 
-def spend_history(items: Iterable[Transaction | Mapping[str, Any]], max_months: int = 36) -> SpendHistory:
+def spend_history(items: Iterable[Transaction | Mapping[str, Any]], max_months: int = 36,
+                  exclude: Collection[str] = NON_SPEND_CATEGORIES) -> SpendHistory:
     """:func:`monthly_spend` of transaction records (pydantic or dicts)."""
-    return monthly_spend(transactions_frame(items), max_months=max_months)
+    return monthly_spend(transactions_frame(items), max_months=max_months, exclude=exclude)
 
 
 def truncate(history: SpendHistory, n_months: int) -> SpendHistory:

@@ -21,6 +21,7 @@ from nivesh_ml.models.spending.selection import (
     BLEND,
     CATEGORY_KIND,
     TOTAL_KIND,
+    WEIGHTED,
     ForecastConfig,
     SeriesForecast,
     SeriesRun,
@@ -75,7 +76,7 @@ def user_histories(frame: pd.DataFrame, cfg: ForecastConfig,
                    max_users: int | None = None) -> list[tuple[str, SpendHistory]]:
     """Monthly spend of each user in a transactions frame (sorted by user id)."""
     groups = list(frame.groupby("user_id", sort=True))[: max_users or None]
-    return [(str(u), monthly_spend(rows, cfg.max_history_months)) for u, rows in groups]
+    return [(str(u), monthly_spend(rows, cfg.max_history_months, cfg.excluded_categories)) for u, rows in groups]
 
 
 def holdout_cases(histories: list[tuple[str, SpendHistory]], horizon: int, cfg: ForecastConfig,
@@ -153,22 +154,57 @@ def choose_eligible(cases: list[HoldoutCase],
     return eligible, top_k, report
 
 
+def learn_weights(cases: list[HoldoutCase], kind: str) -> dict[str, float]:
+    """Non-negative blend weights (summing to 1) minimising squared error on the training backtests of a kind.
+
+    Only the rolling-origin backtests inside each training user's visible months are used (the hidden
+    months stay free to judge the blend), each series scaled by its level so big spenders do not dominate.
+    """
+    from scipy.optimize import nnls
+
+    runs = [r for c in cases for n, r in c.runs.items() if not r.sparse and r.backtests
+            and (n == TOTAL) == (kind == TOTAL_KIND)]
+    if not runs:
+        return {}
+    members = sorted(set.intersection(*(set(r.backtests) for r in runs)))
+    if len(members) < 2:
+        return {}
+    x = np.vstack([np.column_stack([r.backtests[m].ravel() for m in members]) / max(r.level, 1.0) for r in runs])
+    y = np.concatenate([r.actual_bt.ravel() / max(r.level, 1.0) for r in runs])
+    # A heavily weighted extra row makes the weights sum to 1 (a blend, not a rescaling of the forecasts).
+    penalty = 100.0 * np.sqrt(len(y))
+    coefs, _ = nnls(np.vstack([x, np.full(len(members), penalty)]), np.append(y, penalty))
+    if coefs.sum() <= 0:
+        return {}
+    return {m: round(float(w / coefs.sum()), 4) for m, w in zip(members, coefs, strict=True) if w > 0}
+
+
+def _kind_cases(cases: list[HoldoutCase], kind: str) -> list[HoldoutCase]:
+    keep = (lambda n: n == TOTAL) if kind == TOTAL_KIND else (lambda n: n != TOTAL)
+    return [HoldoutCase(c.user_id, {n: r for n, r in c.runs.items() if keep(n)}, c.actual, c.snaive) for c in cases]
+
+
 def choose_preferred(cases: list[HoldoutCase], cfg: ForecastConfig) -> tuple[dict[str, str], dict[str, float]]:
-    """Per series kind: keep per-series backtest choice unless one family beats it on held-out months."""
+    """Per series kind, the family (or blend) to use instead of choosing per series from few backtests.
+
+    Scored on the training users' hidden months. With ``prefer_kind`` the best single choice is kept
+    unless per-series choice beats it by more than 1 %; otherwise a family must beat per-series choice.
+    """
     preferred: dict[str, str] = {}
     report: dict[str, float] = {}
-    for kind, subset in ((TOTAL_KIND, lambda n: n == TOTAL), (CATEGORY_KIND, lambda n: n != TOTAL)):
-        kind_cases = [HoldoutCase(c.user_id, {n: r for n, r in c.runs.items() if subset(n)}, c.actual, c.snaive)
-                      for c in cases]
+    for kind in (TOTAL_KIND, CATEGORY_KIND):
+        kind_cases = _kind_cases(cases, kind)
         base = selection_error(kind_cases, replace(cfg, preferred={}), cfg.eligible)
         report[f"{kind}_per_series"] = base
-        best, best_error = None, base
-        for family in [*cfg.eligible, BLEND]:
-            error = selection_error(kind_cases, replace(cfg, preferred={kind: family}), cfg.eligible)
-            report[f"{kind}_{family}"] = error
-            if error < best_error * (1 - TOLERANCE):
-                best, best_error = family, error
-        if best is not None:
+        candidates = [*cfg.eligible, BLEND] + ([WEIGHTED] if cfg.weights.get(kind) else [])
+        errors = {f: selection_error(kind_cases, replace(cfg, preferred={kind: f}), cfg.eligible) for f in candidates}
+        report.update({f"{kind}_{f}": e for f, e in errors.items()})
+        valid = {f: e for f, e in errors.items() if not np.isnan(e)}
+        if not valid or np.isnan(base):
+            continue
+        best = min(valid, key=lambda f: valid[f])
+        keep_single = base >= valid[best] * (1 - TOLERANCE) if cfg.prefer_kind else valid[best] < base * (1 - TOLERANCE)
+        if keep_single:
             preferred[kind] = best
     return preferred, report
 
@@ -196,10 +232,13 @@ def calibrate(cases: list[HoldoutCase], cfg: ForecastConfig) -> dict[str, list[f
     return calibration
 
 
-def fit_config(cases: list[HoldoutCase], base: ForecastConfig) -> tuple[ForecastConfig, dict[str, float]]:
+def fit_config(cases: list[HoldoutCase], base: ForecastConfig,
+               blend_weights: bool = True) -> tuple[ForecastConfig, dict[str, float]]:
     """The trained config: eligible families, then interval calibration under that choice."""
     eligible, top_k, report = choose_eligible(cases, base)
     cfg = replace(base, eligible=eligible, expensive_top_k=top_k)
+    weights = {kind: w for kind in (TOTAL_KIND, CATEGORY_KIND) if blend_weights and (w := learn_weights(cases, kind))}
+    cfg = replace(cfg, weights=weights)
     preferred, preferred_report = choose_preferred(cases, cfg)
     cfg = replace(cfg, preferred=preferred)
     report.update(preferred_report)

@@ -1,0 +1,68 @@
+"""Spending forecasts: what counts as spending, outlier clipping, the learned blend per series kind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nivesh_ml.errors import NotFound
+from nivesh_ml.models.spending.forecast import forecast_user
+from nivesh_ml.models.spending.selection import WEIGHTED, ForecastConfig, SeriesRun, select, winsorise
+from nivesh_ml.models.spending.series import TOTAL, spend_history
+from nivesh_ml.models.spending.training import HoldoutCase, learn_weights
+from tests.unit.models.test_spending import CHEAP, toy_user
+
+
+def _with_money_moved(months: int = 14) -> list[dict[str, object]]:
+    rows = toy_user(months=months)
+    for m in range(1, months + 1):
+        month = f"2023-{m:02d}" if m <= 12 else f"2024-{m - 12:02d}"
+        rows.append({"user_id": "u1", "timestamp": f"{month}-05T10:00:00", "amount": 20000.0,
+                     "category": "Investments"})
+        rows.append({"user_id": "u1", "timestamp": f"{month}-06T10:00:00", "amount": 3000.0, "category": "transfers"})
+    return rows
+
+
+def test_transfers_and_investments_are_not_spending() -> None:
+    rows = _with_money_moved()
+    history = spend_history(rows)
+    assert "investments" not in history.categories and "transfers" not in history.categories
+    plain = spend_history(toy_user(months=14))
+    assert np.allclose(history.total, plain.total)
+    # Counting every debit is still possible when asked for explicitly.
+    everything = spend_history(rows, exclude=())
+    assert np.allclose(everything.total - plain.total, 23000.0)
+
+
+def test_asking_for_a_money_moved_category_says_why_it_is_not_forecast() -> None:
+    history = spend_history(_with_money_moved())
+    with pytest.raises(NotFound, match="not spending"):
+        forecast_user(history, 3, ForecastConfig(eligible=CHEAP), category="Transfers")
+
+
+def test_winsorise_clips_a_one_off_spike_but_keeps_ordinary_months() -> None:
+    y = np.array([100.0, 110, 95, 105, 100, 5000, 98, 102, 107, 93])
+    clipped = winsorise(y, 3.0)
+    assert clipped[5] < 200
+    assert np.array_equal(np.delete(clipped, 5), np.delete(y, 5))
+    assert np.array_equal(winsorise(y, 0.0), y)
+    assert np.array_equal(winsorise(np.array([0.0] * 8 + [500.0, 0.0]), 3.0), [0.0] * 8 + [500.0, 0.0])
+
+
+def _run(name: str, level: float, good: str, bad: str, rng: np.random.Generator) -> SeriesRun:
+    actual = level + rng.normal(0, 5, (3, 3))
+    return SeriesRun(name=name, sparse=False, level=level, spread=5.0, actual_bt=actual,
+                     backtests={good: actual + rng.normal(0, 1, (3, 3)), bad: actual + 50.0},
+                     forecasts={good: np.full(3, level), bad: np.full(3, level + 50)})
+
+
+def test_learned_weights_favour_the_family_that_backtests_well_and_drive_the_weighted_choice() -> None:
+    rng = np.random.default_rng(0)
+    cases = [HoldoutCase(f"u{i}", {TOTAL: _run(TOTAL, 1000.0, "ets", "mean_12", rng)}, {}, {}) for i in range(10)]
+    weights = learn_weights(cases, "total")
+    assert weights["ets"] > 0.9 and weights.get("mean_12", 0.0) < 0.1
+    cfg = ForecastConfig(eligible=CHEAP, weights={"total": weights}, preferred={"total": WEIGHTED})
+    chosen = select(cases[0].runs[TOTAL], 3, cfg)
+    assert chosen.model == WEIGHTED
+    assert np.allclose(chosen.point, 1000.0, atol=10.0)
+    assert np.all(chosen.lower <= chosen.point) and np.all(chosen.point <= chosen.upper)
