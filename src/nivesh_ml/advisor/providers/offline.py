@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nivesh_ml.advisor.providers.base import AdviceRequest, Provider, ProviderReply, ToolCall
+from nivesh_ml.formatting import indian_grouping
 
 TEMPLATE_NOTE_PREFIX = "This is a template answer (offline mode: no AI language model was used), assembled from"
 
@@ -28,15 +29,7 @@ def inr(amount: float) -> str:
         return f"₹{value / 1e7:,.2f} crore"
     if abs(value) >= 1e5:
         return f"₹{value / 1e5:,.2f} lakh"
-    whole = f"{round(value):d}"
-    head, tail = whole[:-3], whole[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return "₹" + ",".join([*groups, tail]) if groups else f"₹{tail}"
+    return "₹" + indian_grouping(value)
 
 
 def _pct(value: Any) -> str:

@@ -6,24 +6,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from nivesh_ml.formatting import indian_grouping
 from nivesh_ml.models.anomaly.features import INDEX, Txn
 
 MAX_REASONS: Final = 3
 _WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SYMBOLS: Final = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-
-def indian_grouping(value: float) -> str:
-    """``1234567`` → ``12,34,567`` (lakh/crore grouping), rounded to whole units."""
-    digits = str(round(abs(value)))
-    head, tail = digits[:-3], digits[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ("-" if value < 0 else "") + ",".join([*groups, tail])
 
 
 def format_money(amount: float, currency: str = "INR") -> str:
