@@ -110,7 +110,8 @@ def _currency(v: Sequence[float], t: Txn) -> str | None:
 
 def _income(v: Sequence[float], t: Txn) -> str | None:
     share = v[INDEX["income_share"]]
-    if share < 0.2:
+    # No FX rates offline: a share of income is only meaningful in the user's own currency.
+    if share < 0.2 or v[INDEX["is_foreign_currency"]] > 0:
         return None
     return f"{format_money(t.amount, t.currency)} is {share * 100:.0f}% of your monthly income"
 
