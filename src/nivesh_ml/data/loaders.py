@@ -58,26 +58,30 @@ def read_table(path: Path | str) -> pd.DataFrame:
     raise InvalidInput(f"unsupported file type {suffix!r}; use .csv, .jsonl or .parquet")
 
 
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
+def jsonl_objects(lines: Iterable[str]) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """The JSON objects of JSONL lines with their line numbers, and the lines that are not objects."""
+    records: list[tuple[int, dict[str, Any]]] = []
     errors: list[dict[str, Any]] = []
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append({"line": line_no, "error": f"invalid JSON: {exc.msg}"})
+            continue
+        if not isinstance(record, dict):
+            errors.append({"line": line_no, "error": "expected a JSON object"})
+            continue
+        records.append((line_no, record))
+    return records, errors
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
     with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append({"line": line_no, "error": f"invalid JSON: {exc.msg}"})
-                continue
-            if not isinstance(record, dict):
-                errors.append({"line": line_no, "error": "expected a JSON object"})
-                continue
-            record["__line__"] = line_no
-            records.append(record)
+        records, errors = jsonl_objects(fh)
     _raise_if(errors, path)
-    frame = pd.DataFrame.from_records(records)
-    return frame
+    return pd.DataFrame.from_records([{**record, "__line__": line_no} for line_no, record in records])
 
 
 def read_jsonl_records(path: Path | str) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from spacy.language import Language
 
+from nivesh_ml.data.loaders import jsonl_objects
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.ner.tokens import make_blank_nlp
 
@@ -86,18 +86,8 @@ def parse_records(lines: Iterable[str], source: str, nlp: Language | None = None
     """Parse JSONL lines into examples; raise ``InvalidInput`` listing every bad line."""
     nlp = nlp or _checker_nlp()
     examples: list[NerExample] = []
-    errors: list[dict[str, Any]] = []
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append({"line": line_no, "error": f"invalid JSON: {exc.msg}"})
-            continue
-        if not isinstance(record, dict):
-            errors.append({"line": line_no, "error": "expected a JSON object"})
-            continue
+    records, errors = jsonl_objects(lines)
+    for line_no, record in records:
         text, entities = record.get("text"), record.get("entities", [])
         problems = span_errors(text, entities, nlp)
         errors.extend({"line": line_no, "error": p} for p in problems)
@@ -105,6 +95,7 @@ def parse_records(lines: Iterable[str], source: str, nlp: Language | None = None
             spans = tuple(sorted((int(s), int(e), str(lab)) for s, e, lab in entities))
             examples.append(NerExample(text=str(text), entities=spans))
     if errors:
+        errors.sort(key=lambda e: e["line"])
         raise InvalidInput(f"{len(errors)} problem(s) in {source}; first at line {errors[0]['line']}: "
                            f"{errors[0]['error']}", details=errors[:MAX_REPORTED_ERRORS])
     if not examples:
