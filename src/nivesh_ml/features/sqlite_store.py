@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from nivesh_ml.features.store import OnlineStore, Record, Updater
+from nivesh_ml.sqlite_conn import open_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -34,11 +35,7 @@ class SQLiteStore(OnlineStore):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            conn = open_wal(self.path, _SCHEMA, timeout_s=60)
             self._local.conn = conn
         return conn
 

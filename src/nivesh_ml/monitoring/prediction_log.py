@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nivesh_ml.pii import mask_pii
+from nivesh_ml.sqlite_conn import open_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -47,13 +48,7 @@ class PredictionLog:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # Monitoring data: a commit need not wait for fsync (WAL stays consistent; a power cut loses
-            # at most the last few predictions). Without this every prediction costs a disk flush.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            conn = open_wal(self.path, _SCHEMA, timeout_s=30)
             self._local.conn = conn
         return conn
 
