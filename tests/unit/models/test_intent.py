@@ -109,3 +109,16 @@ def test_serving_needs_neither_torch_nor_transformers(model_dir: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "account_balance"
+
+
+def test_refit_retrains_on_all_rows_for_the_epochs_early_stopping_chose() -> None:
+    bundled = FAMILY.prepare(None, {"seed": 42}).train
+    options = {**TINY, "max_steps": 0, "per_label": 4, "epochs": 2, "patience": 1, "refit": True}
+    trained = FAMILY.train(bundled, options)
+    history = trained.state.history
+    first = [r for r in history if "refit" not in r]
+    refit = [r for r in history if r.get("refit")]
+    best = int(trained.state.validation["best_epoch"])
+    assert first and all("val_loss" in r for r in first)  # the first run early-stops on its validation part
+    assert len(refit) == best and all("val_loss" not in r for r in refit)  # the refit has no validation part
+    assert trained.metadata.params["refit"] is True

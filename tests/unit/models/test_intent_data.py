@@ -111,3 +111,28 @@ def test_report_has_per_class_f1_and_most_frequent_confusions() -> None:
 
 def test_bundled_files_exist() -> None:
     assert bundled_path("intents.csv").is_file() and bundled_path("intents_holdout.csv").is_file()
+
+
+def test_yes_no_options_parse_and_bad_ones_are_named() -> None:
+    assert IntentParams.from_options({"refit": "true"}).refit is True
+    assert IntentParams.from_options({"refit": False}).refit is False
+    assert IntentParams.from_options({"bucket_by_length": "0"}).bucket_by_length is False
+    with pytest.raises(InvalidInput, match="refit"):
+        IntentParams.from_options({"refit": "maybe"})
+
+
+@pytest.mark.parametrize("bucket", [True, False])
+def test_every_row_is_in_exactly_one_batch_per_epoch(bucket: bool) -> None:
+    import torch
+
+    from nivesh_ml.models.intent.train import epoch_batches
+
+    lengths = [int(n) for n in np.random.default_rng(0).integers(3, 60, 1000)]
+    batches = epoch_batches(lengths, 16, torch.Generator().manual_seed(1), bucket)
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert all(len(b) <= 16 for b in batches)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    if bucket:  # similar lengths share a batch: little padding
+        assert padded < 1.1 * sum(lengths)
+    else:
+        assert padded > 1.5 * sum(lengths)

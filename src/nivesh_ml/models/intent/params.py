@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -35,6 +35,8 @@ class IntentParams:
     device: str = "cpu"
     quantization: str = "static"
     calibration_size: int = 200
+    bucket_by_length: bool = True
+    refit: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -63,7 +65,7 @@ class IntentParams:
             if options.get(name) is None:
                 continue
             try:
-                values[name] = {"float": float, "int": int}.get(str(kind), str)(options[name])
+                values[name] = _CONVERTERS.get(str(kind), str)(options[name])
             except (TypeError, ValueError) as exc:
                 raise InvalidInput(f"intent option {name} must be a {kind}, got {options[name]!r}") from exc
         return cls(**values)
@@ -71,3 +73,18 @@ class IntentParams:
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for model.json."""
         return asdict(self)
+
+
+def _flag(value: Any) -> bool:
+    """A yes/no option from the CLI (``--param refit=true``) or JSON (``true``)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"float": float, "int": int, "bool": _flag}

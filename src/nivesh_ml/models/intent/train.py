@@ -106,15 +106,33 @@ class _Loop:
     generator: torch.Generator
     targets: torch.Tensor
     device: torch.device
+    lengths: list[int]
     step: int = 0
+
+
+def epoch_batches(lengths: list[int], batch_size: int, generator: torch.Generator,
+                  bucket: bool) -> list[list[int]]:
+    """Shuffled mini-batches of row indices; with ``bucket``, rows of similar token length share a batch.
+
+    Bucketing sorts each window of 50 shuffled batches by length before cutting it, then shuffles the
+    batches, so padding (and CPU time) shrinks while every epoch still sees the rows in a random order.
+    """
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    if not bucket:
+        return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    window = batch_size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: lengths[i])
+        batches.extend(chunk[pos:pos + batch_size] for pos in range(0, len(chunk), batch_size))
+    shuffle = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in shuffle]
 
 
 def _run_epoch(loop: _Loop, train: IntentDataset, params: IntentParams) -> float:
     loop.network.train()
-    order = torch.randperm(len(train), generator=loop.generator).tolist()
     total, seen = 0.0, 0
-    for start in range(0, len(order), params.batch_size):
-        batch = order[start:start + params.batch_size]
+    for batch in epoch_batches(loop.lengths, params.batch_size, loop.generator, params.bucket_by_length):
         ids, mask = _tensors(loop.tokenizer, [train.texts[i] for i in batch], loop.device)
         loss = nn.functional.cross_entropy(loop.network(ids, mask), loop.targets[batch],
                                            label_smoothing=params.label_smoothing)
@@ -130,7 +148,11 @@ def _run_epoch(loop: _Loop, train: IntentDataset, params: IntentParams) -> float
 
 
 def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
-    """Fine-tune on ``dataset`` (a validation part is split off it) and calibrate on that part."""
+    """Fine-tune on ``dataset`` (a validation part is split off it) and calibrate on that part.
+
+    With ``params.refit`` a second network is then trained from the base weights on *all* of ``dataset`` for
+    the number of epochs early stopping chose; it keeps the temperature and threshold of the first run.
+    """
     started = time.perf_counter()
     seed_everything(params.seed, params.threads)
     if params.per_label:
@@ -139,21 +161,40 @@ def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
     if len(labels) < 2:
         raise InvalidInput(f"intent training needs at least 2 labels, got {labels}")
     train, valid = stratified_split(dataset, params.validation_fraction, params.seed)
+    tokenizer = load_tokenizer(base_model_dir() / "tokenizer.json", params.max_length)
+    network, history, best_epoch = _train_network(train, valid, labels, tokenizer, params, params.epochs)
+    temperature, threshold, validation = calibrate(network, tokenizer, valid if len(valid) else train, labels,
+                                                   params)
+    validation["best_epoch"] = float(best_epoch)
+    if params.refit and len(valid):
+        seed_everything(params.seed, params.threads)
+        network, refit_history, _ = _train_network(dataset, IntentDataset([], []), labels, tokenizer, params,
+                                                    best_epoch)
+        history.extend({**record, "refit": 1.0} for record in refit_history)
+        train = dataset
+    return IntentState(network=network, tokenizer=tokenizer, labels=labels, temperature=temperature,
+                       threshold=threshold, params=params, history=history, validation=validation,
+                       train_seconds=round(time.perf_counter() - started, 2),
+                       calibration_texts=_calibration_sample(train, params))
+
+
+def _train_network(train: IntentDataset, valid: IntentDataset, labels: list[str], tokenizer: Tokenizer,
+                   params: IntentParams, epochs: int) -> tuple[IntentNet, list[dict[str, float]], int]:
+    """Train a fresh network for up to ``epochs``; with a validation part, keep its best epoch (early stopping)."""
     index = {label: i for i, label in enumerate(labels)}
-    model_dir = base_model_dir()
     device = torch.device(params.device)
-    network = IntentNet(model_dir, len(labels)).to(device)
-    total = params.epochs * math.ceil(len(train) / params.batch_size)
+    network = IntentNet(base_model_dir(), len(labels)).to(device)
+    total = epochs * math.ceil(len(train) / params.batch_size)
     optimizer, scheduler = _optimizer(network, params, min(total, params.max_steps or total))
-    loop = _Loop(network, load_tokenizer(model_dir / "tokenizer.json", params.max_length), optimizer, scheduler,
-                 torch.Generator().manual_seed(params.seed),
-                 torch.tensor([index[label] for label in train.labels], device=device), device)
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(train.texts)]
+    loop = _Loop(network, tokenizer, optimizer, scheduler, torch.Generator().manual_seed(params.seed),
+                 torch.tensor([index[label] for label in train.labels], device=device), device, lengths)
     best: dict[str, Any] = {"loss": math.inf, "state": None, "epoch": 0}
     history: list[dict[str, float]] = []
-    for epoch in range(1, params.epochs + 1):
+    for epoch in range(1, epochs + 1):
         record = {"epoch": float(epoch), "train_loss": round(_run_epoch(loop, train, params), 5)}
         if len(valid):
-            record["val_loss"], record["val_accuracy"] = _validation_loss(network, loop.tokenizer, valid, index)
+            record["val_loss"], record["val_accuracy"] = _validation_loss(network, tokenizer, valid, index)
             if record["val_loss"] < best["loss"]:
                 best = {"loss": record["val_loss"], "state": copy.deepcopy(network.state_dict()), "epoch": epoch}
         history.append(record)
@@ -164,13 +205,7 @@ def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
     if best["state"] is not None:
         network.load_state_dict(best["state"])
     network.to("cpu").eval()
-    temperature, threshold, validation = calibrate(network, loop.tokenizer, valid if len(valid) else train, labels,
-                                                   params)
-    validation["best_epoch"] = float(best["epoch"] or len(history))
-    return IntentState(network=network, tokenizer=loop.tokenizer, labels=labels, temperature=temperature,
-                       threshold=threshold, params=params, history=history, validation=validation,
-                       train_seconds=round(time.perf_counter() - started, 2),
-                       calibration_texts=_calibration_sample(train, params))
+    return network, history, int(best["epoch"] or len(history))
 
 
 def _calibration_sample(train: IntentDataset, params: IntentParams) -> list[str]:
