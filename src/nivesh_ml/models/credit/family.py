@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import xgboost as xgb
 
 from nivesh_ml.errors import InvalidInput, ModelNotReady
@@ -18,6 +19,7 @@ from nivesh_ml.models.credit.metrics import credit_metrics, sliced_metrics
 from nivesh_ml.models.credit.predictor import HIGH_FROM, LOW_BELOW, CreditPredictor, feature_medians
 from nivesh_ml.models.credit.schema import FeatureSchema
 from nivesh_ml.models.credit.search import FitResult, SearchSettings, fit_credit_model
+from nivesh_ml.monitoring.reference import DEFAULT_MAX_ROWS, save_reference
 
 BOOSTER_FILE = "xgb_model.json"  # model.json is the metadata file
 CALIBRATION_FILE = "calibration.json"
@@ -39,6 +41,16 @@ def parse_monotone(value: Any) -> dict[str, int]:
     if any(v not in (-1, 0, 1) for v in out.values()):
         raise InvalidInput("monotone constraints must be -1, 0 or 1", details=out)
     return out
+
+
+def reference_sample(frame: pd.DataFrame, schema: FeatureSchema, seed: int) -> pd.DataFrame:
+    """Training applicants' input fields only (what the route logs as ``applicant_data``; no target, no IDs)."""
+    rows = frame[[spec.name for spec in schema.fields if spec.name in frame.columns]]
+    rows = rows.sample(n=DEFAULT_MAX_ROWS, random_state=seed) if len(rows) > DEFAULT_MAX_ROWS else rows.copy()
+    for spec in schema.fields:  # a CSV is read as text: numbers stay numbers (and are never PII-masked)
+        if spec.kind == "numeric" and spec.name in rows.columns:
+            rows[spec.name] = pd.to_numeric(rows[spec.name], errors="coerce")
+    return rows
 
 
 class CreditFamily(ModelFamily):
@@ -81,13 +93,16 @@ class CreditFamily(ModelFamily):
                                     "low_below": float(params.get("low_below", LOW_BELOW)),
                                     "high_from": float(params.get("high_from", HIGH_FROM)),
                                     "n_train": len(y), "train_default_rate": float(y.mean())})
+        fit.reference = reference_sample(dataset.frame, schema, int(params.get("seed", 42)))
         return Trained(state=fit, metadata=meta)
 
     def save(self, trained: Trained[FitResult], directory: Path) -> None:
-        """XGBoost JSON + calibration JSON + ``model.json``; nothing pickled."""
+        """XGBoost JSON + calibration JSON + drift reference sample + ``model.json``; nothing pickled."""
         directory.mkdir(parents=True, exist_ok=True)
         trained.state.booster.save_model(str(directory / BOOSTER_FILE))
         (directory / CALIBRATION_FILE).write_text(json.dumps(trained.state.calibrator.to_dict()))
+        if trained.state.reference is not None and not trained.state.reference.empty:
+            save_reference(directory, trained.state.reference)
         trained.metadata.write(directory)
 
     def load(self, directory: Path) -> Predictor:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -80,6 +81,7 @@ class FitResult:
     params: dict[str, Any]
     rounds: int
     report: dict[str, Any] = field(default_factory=dict)
+    reference: pd.DataFrame | None = None  # a sample of the training inputs, saved for drift checks
 
 
 def _xgb_params(params: Mapping[str, Any], encoder: Encoder, monotone: Mapping[str, int],

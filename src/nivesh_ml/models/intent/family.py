@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.models.intent.data import (
@@ -17,6 +19,7 @@ from nivesh_ml.models.intent.data import (
 )
 from nivesh_ml.models.intent.params import FALLBACK_LABEL, IntentParams
 from nivesh_ml.models.intent.predictor import MODEL_FILE, TOKENIZER_FILE, IntentPredictor
+from nivesh_ml.monitoring.reference import save_reference
 
 EVALUATION_FRACTION = 0.2
 EVAL_BATCH = 128
@@ -76,7 +79,7 @@ class IntentFamily(ModelFamily):
         return Trained(state=state, metadata=metadata)
 
     def save(self, trained: Trained[Any], directory: Path) -> None:
-        """Write model.onnx (int8), tokenizer.json and model.json."""
+        """Write model.onnx (int8), tokenizer.json, the drift reference (training texts) and model.json."""
         from nivesh_ml.models.intent.onnx_export import export_int8
 
         directory = Path(directory)
@@ -85,6 +88,9 @@ class IntentFamily(ModelFamily):
         export_int8(state.network, directory / MODEL_FILE, state.tokenizer, state.calibration_texts,
                     state.params.quantization)
         trained.state.tokenizer.save(str(directory / TOKENIZER_FILE))
+        texts = state.reference_texts or state.calibration_texts
+        if texts:  # named like the route's logged input: {"query": ...} (a batch {"queries": [...]} matches too)
+            save_reference(directory, pd.DataFrame({"query": texts}))
         trained.metadata.write(directory)
 
     def load(self, directory: Path) -> Predictor:

@@ -40,6 +40,7 @@ class IntentState:
     validation: dict[str, float] = field(default_factory=dict)
     train_seconds: float = 0.0
     calibration_texts: list[str] = field(default_factory=list)
+    reference_texts: list[str] = field(default_factory=list)  # training texts: the drift reference
 
 
 def seed_everything(seed: int, threads: int) -> None:
@@ -155,6 +156,7 @@ def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
     """
     started = time.perf_counter()
     seed_everything(params.seed, params.threads)
+    given_texts = list(dataset.texts)  # the drift reference: every text given, even when per_label caps training
     if params.per_label:
         dataset = cap_per_label(dataset, params.per_label, params.seed)
     labels = dataset.label_names()
@@ -175,7 +177,7 @@ def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
     return IntentState(network=network, tokenizer=tokenizer, labels=labels, temperature=temperature,
                        threshold=threshold, params=params, history=history, validation=validation,
                        train_seconds=round(time.perf_counter() - started, 2),
-                       calibration_texts=_calibration_sample(train, params))
+                       calibration_texts=_calibration_sample(train, params), reference_texts=given_texts)
 
 
 def _train_network(train: IntentDataset, valid: IntentDataset, labels: list[str], tokenizer: Tokenizer,
