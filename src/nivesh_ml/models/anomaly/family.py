@@ -17,6 +17,7 @@ from nivesh_ml.data.loaders import file_sha256, frame_sha256, load_transactions
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.anomaly.batch import frame_features, split_users
+from nivesh_ml.models.anomaly.combiner import DEFAULT_C, LogisticCombiner, supervision_plan
 from nivesh_ml.models.anomaly.evaluation import detection_metrics, threshold_for_fpr
 from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_features, txn_from_record
 from nivesh_ml.models.anomaly.model import Detector, deviations, feature_reference, fit_forest
@@ -127,13 +128,17 @@ class AnomalyFamily(ModelFamily):
     def train(self, dataset: pd.DataFrame, params: Mapping[str, Any]) -> Trained[Detector]:
         """Fit on most training users; calibrate and set the threshold for the target FPR on the others.
 
-        Training is unsupervised (labelled rows stay in, as they would unlabelled); labels, when
-        present, only pick which validation rows count as normal for calibration and the threshold.
+        The forest is unsupervised (labelled rows stay in, as they would unlabelled). With enough labels
+        among the fitting users a monotone logistic combiner is fitted on their rows (``combiner.py``),
+        otherwise the Fisher blend is kept; validation users' normal rows set calibration and threshold.
         """
         seed = int(params.get("seed", 42))
         target_fpr = float(params.get("target_fpr", get_settings().anomaly.target_fpr))
         if not 0 < target_fpr < 0.5:
             raise InvalidInput(f"target_fpr must be in (0, 0.5), got {target_fpr}")
+        requested = str(params.get("combiner", "auto"))
+        if requested not in ("auto", "fisher"):
+            raise InvalidInput(f"combiner must be 'auto' or 'fisher', got {requested!r}")
         try:
             fit_part, val_part = split_users(dataset, float(params.get("validation", 0.2)), seed + 1)
         except ValueError as exc:
@@ -145,24 +150,32 @@ class AnomalyFamily(ModelFamily):
         detector = Detector(forest=forest, population=population, reference=reference,
                             blend=bool(params.get("blend", True)))
         x_val, _, _ = frame_features(val_part, population)
-        _, forest_val, rule_val = detector.components(x_val)
+        dev_val, forest_val, rule_val = detector.components(x_val)
         labels = _labels(val_part)
         normal = labels == 0 if labels is not None else np.ones(len(x_val), dtype=bool)
         if normal.sum() < 50:
             raise InvalidInput(f"too few normal validation transactions ({int(normal.sum())}) to set a threshold; "
                                "give more users or a longer history")
         detector.calibrate(forest_val[normal], rule_val[normal])
-        val_scores = detector.blend_scores(forest_val, rule_val)
+        combiner, why = (supervision_plan(_labels(fit_part), requested) if detector.blend
+                         else ("forest", "blend=false: the forest's tail probability alone"))
+        if combiner == "logistic":
+            detector.combiner = _fit_combiner(detector, x_fit, _labels(fit_part), float(params.get("c", DEFAULT_C)))
+            detector.calibrate_combiner(forest_val[normal], rule_val[normal], dev_val[normal])
+        val_scores = detector.blend_scores(forest_val, rule_val, dev_val)
         detector.threshold = threshold_for_fpr(val_scores[normal], target_fpr)
         validation = detection_metrics(val_scores, labels, detector.threshold, _kinds(val_part))
         meta = ModelMetadata(
             name=self.name,
             params={"target_fpr": target_fpr, "n_estimators": forest.n_estimators, "blend": detector.blend,
-                    "max_samples": forest.max_samples, "max_features": forest.max_features},
+                    "max_samples": forest.max_samples, "max_features": forest.max_features,
+                    "combiner": requested},
             feature_schema={"features": list(FEATURE_NAMES), "input": "transaction (DESIGN.md §4) + user profile"},
             metrics={f"validation_{k}": v for k, v in validation.items() if isinstance(v, int | float)},
-            extra={"threshold": detector.threshold, "target_fpr": target_fpr, "score": "1 - p (0-1)",
-                   "train_rows": len(x_fit), "validation_rows": len(x_val)},
+            extra={"threshold": detector.threshold, "target_fpr": target_fpr, "combiner": combiner,
+                   "combiner_reason": why, "train_rows": len(x_fit), "validation_rows": len(x_val),
+                   "score": ("1 - min(1, 2 min(p_combiner, p_fisher_blend)) (0-1)" if detector.combiner
+                             else "1 - p of the Fisher blend (0-1)" if detector.blend else "1 - p of the forest")},
         )
         columns = [c for c in REFERENCE_COLUMNS if c in fit_part.columns]
         detector.training_sample = fit_part[columns].sample(min(len(fit_part), 5000), random_state=seed)
@@ -198,6 +211,14 @@ class AnomalyFamily(ModelFamily):
         if frame["is_anomaly"].isna().any() or not frame["is_anomaly"].isin([0, 1]).all():
             raise InvalidInput("is_anomaly must be 0 or 1 on every row")
         return frame
+
+
+def _fit_combiner(detector: Detector, x_fit: np.ndarray, labels: np.ndarray | None, c: float) -> LogisticCombiner:
+    """Fit the supervised combiner on the fitting users' rows (their labels)."""
+    if labels is None or not c > 0:
+        raise InvalidInput(f"the logistic combiner needs labels and a positive c, got c={c}")
+    dev, forest, rule = detector.components(x_fit)
+    return LogisticCombiner.fit(detector.combiner_matrix(forest, rule, dev), labels, c)
 
 
 def load_frame(raw: pd.DataFrame) -> pd.DataFrame:

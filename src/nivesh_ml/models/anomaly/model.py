@@ -3,7 +3,11 @@
 Each raw feature becomes a deviation (0 at the training median, 1 at the training 99th percentile in the
 suspicious direction). The forest's score and a max-deviation rule are each turned into a tail
 probability among normal validation transactions and combined (Fisher's method); the anomaly score is
-``1 - p``. The blend is measured against the forest alone in ``benchmarks/bench_anomaly.py``.
+``1 - p``. When the training users' rows carry enough labels, a monotone logistic combiner over the
+same two tail probabilities and the deviations (``combiner.py``) is fitted too; then the score says how
+far in the tail of normal validation scores *either* the combiner or the Fisher blend is (the smaller
+of the two tail probabilities, doubled: Bonferroni), so anomaly kinds absent from the labels keep the
+unsupervised evidence. All are measured against the forest alone in ``benchmarks/bench_anomaly.py``.
 
 Batch scoring calls scikit-learn; one transaction is scored by walking the same trees in plain Python
 (scikit-learn's per-call overhead is milliseconds, the walk is a fraction of one).
@@ -23,6 +27,7 @@ import skops.io as sio
 from sklearn.ensemble import IsolationForest
 
 from nivesh_ml.errors import ModelNotReady
+from nivesh_ml.models.anomaly.combiner import INPUT_NAMES, LogisticCombiner, combiner_inputs
 from nivesh_ml.models.anomaly.features import DIRECTIONS, FEATURE_NAMES, INDEX
 
 FOREST_FILE: Final = "forest.skops"
@@ -112,6 +117,11 @@ class Calibrator:
         return np.where(scores > self.values[-1], self.log_p[-1] + math.log(0.5), out)
 
 
+def either_tail(log_p_a: np.ndarray, log_p_b: np.ndarray) -> np.ndarray:
+    """Score 1 - min(1, 2·min(p_a, p_b)) in [0, 1]: high when either tail probability is small."""
+    return 1.0 - np.minimum(1.0, 2.0 * np.exp(np.minimum(log_p_a, log_p_b)))
+
+
 def combine(log_p_forest: np.ndarray, log_p_rule: np.ndarray | None) -> np.ndarray:
     """Fisher's method (closed form for 2 p-values) → anomaly score 1 - p in [0, 1]."""
     if log_p_rule is None:
@@ -122,7 +132,7 @@ def combine(log_p_forest: np.ndarray, log_p_rule: np.ndarray | None) -> np.ndarr
 
 @dataclass
 class Detector:
-    """Forest + rule + their calibration, the threshold and population statistics."""
+    """Forest + rule + their calibration (+ the supervised combiner), the threshold and population statistics."""
 
     forest: IsolationForest
     population: dict[str, Any]
@@ -132,6 +142,9 @@ class Detector:
     threshold: float = 1.0
     blend: bool = True
     walker: TreeWalker | None = None
+    combiner: LogisticCombiner | None = None  # None: Fisher blend (unsupervised)
+    combiner_cal: Calibrator | None = None  # the combiner's scores among normal validation rows
+    blend_cal: Calibrator | None = None  # the Fisher blend's scores among normal validation rows
     training_sample: pd.DataFrame | None = None  # drift reference rows; not part of the saved detector
 
     def __post_init__(self) -> None:
@@ -148,10 +161,34 @@ class Detector:
         """Fit both calibrators on normal validation scores."""
         self.forest_cal, self.rule_cal = Calibrator.fit(forest_normal), Calibrator.fit(rule_normal)
 
-    def blend_scores(self, forest: np.ndarray, rule: np.ndarray) -> np.ndarray:
-        """Final 0-1 anomaly scores."""
+    def combiner_matrix(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray) -> np.ndarray:
+        """The supervised combiner's inputs (calibrated tail probabilities + deviations)."""
         if self.forest_cal is None or self.rule_cal is None:
             raise ModelNotReady("anomaly detector is not calibrated")
+        return combiner_inputs(self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule), dev)
+
+    def supervised_parts(self, forest: np.ndarray, rule: np.ndarray,
+                         dev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The logistic combiner's P(anomaly) and the unsupervised Fisher blend, before calibration."""
+        if self.forest_cal is None or self.rule_cal is None or self.combiner is None:
+            raise ModelNotReady("anomaly detector has no fitted combiner")
+        log_forest, log_rule = self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule)
+        return self.combiner.scores(combiner_inputs(log_forest, log_rule, dev)), combine(log_forest, log_rule)
+
+    def calibrate_combiner(self, forest_normal: np.ndarray, rule_normal: np.ndarray, dev_normal: np.ndarray) -> None:
+        """Fit the combiner's and the blend's calibrators on normal validation rows."""
+        supervised, fisher = self.supervised_parts(forest_normal, rule_normal, dev_normal)
+        self.combiner_cal, self.blend_cal = Calibrator.fit(supervised), Calibrator.fit(fisher)
+
+    def blend_scores(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray) -> np.ndarray:
+        """Final 0-1 anomaly scores: combiner-or-blend (either tail) if fitted, else Fisher blend or forest alone."""
+        if self.forest_cal is None or self.rule_cal is None:
+            raise ModelNotReady("anomaly detector is not calibrated")
+        if self.combiner is not None and self.blend:
+            if self.combiner_cal is None or self.blend_cal is None:
+                raise ModelNotReady("anomaly combiner is not calibrated")
+            supervised, fisher = self.supervised_parts(forest, rule, dev)
+            return either_tail(self.combiner_cal.log_tail(supervised), self.blend_cal.log_tail(fisher))
         rule_p = self.rule_cal.log_tail(rule) if self.blend else None
         return combine(self.forest_cal.log_tail(forest), rule_p)
 
@@ -160,14 +197,14 @@ class Detector:
         if len(raw) == 0:
             return np.zeros(0), np.zeros((0, len(FEATURE_NAMES)))
         dev, forest, rule = self.components(raw)
-        return self.blend_scores(forest, rule), dev
+        return self.blend_scores(forest, rule, dev), dev
 
     def score_vector(self, raw: list[float]) -> tuple[float, list[float]]:
         """Anomaly score (0-1) and deviations of one raw feature vector (no scikit-learn call)."""
         assert self.walker is not None
         dev = deviations(np.asarray(raw, dtype=float)[None, :], self.reference)
         forest = np.array([self.walker.score(dev[0].tolist())])
-        score = self.blend_scores(forest, dev[:, _RULE_IDX].max(axis=1))
+        score = self.blend_scores(forest, dev[:, _RULE_IDX].max(axis=1), dev)
         return float(score[0]), dev[0].tolist()
 
     def save(self, directory: Path) -> None:
@@ -177,7 +214,10 @@ class Detector:
         state = {"population": self.population, "threshold": self.threshold, "blend": self.blend,
                  "reference": self.reference.tolist(), "feature_names": list(FEATURE_NAMES),
                  "forest_cal": asdict(self.forest_cal) if self.forest_cal else None,
-                 "rule_cal": asdict(self.rule_cal) if self.rule_cal else None}
+                 "rule_cal": asdict(self.rule_cal) if self.rule_cal else None,
+                 "combiner": asdict(self.combiner) if self.combiner else None,
+                 "combiner_cal": asdict(self.combiner_cal) if self.combiner_cal else None,
+                 "blend_cal": asdict(self.blend_cal) if self.blend_cal else None}
         (directory / STATE_FILE).write_text(json.dumps(state))
 
     @classmethod
@@ -195,9 +235,18 @@ class Detector:
         state = json.loads((directory / STATE_FILE).read_text())
         if state.get("feature_names") != list(FEATURE_NAMES):
             raise ModelNotReady("saved anomaly model was built for another feature set; retrain it")
+        combiner = state.get("combiner")
+        if combiner is not None and combiner.get("inputs") != list(INPUT_NAMES):
+            raise ModelNotReady("saved anomaly combiner was built for other inputs; retrain it")
         return cls(forest=forest, population=state["population"], reference=np.asarray(state["reference"]),
                    forest_cal=Calibrator(**state["forest_cal"]), rule_cal=Calibrator(**state["rule_cal"]),
-                   threshold=float(state["threshold"]), blend=bool(state["blend"]))
+                   threshold=float(state["threshold"]), blend=bool(state["blend"]),
+                   combiner=LogisticCombiner(**combiner) if combiner is not None else None,
+                   combiner_cal=_calibrator(state.get("combiner_cal")), blend_cal=_calibrator(state.get("blend_cal")))
+
+
+def _calibrator(state: dict[str, Any] | None) -> Calibrator | None:
+    return Calibrator(**state) if state is not None else None
 
 
 def feature_reference(features: np.ndarray) -> np.ndarray:
