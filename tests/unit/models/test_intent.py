@@ -122,3 +122,19 @@ def test_refit_retrains_on_all_rows_for_the_epochs_early_stopping_chose() -> Non
     assert first and all("val_loss" in r for r in first)  # the first run early-stops on its validation part
     assert len(refit) == best and all("val_loss" not in r for r in refit)  # the refit has no validation part
     assert trained.metadata.params["refit"] is True
+
+
+def test_int8_model_keeps_only_the_feed_forward_output_projections_in_float(model_dir: Path) -> None:
+    import onnx
+
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    weights = {init.name for init in graph.initializer}
+    dequantized = {out for node in graph.node if node.op_type == "DequantizeLinear" for out in node.output}
+    float_weight, int8_weight = [], []
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in weights:
+            float_weight.append(node.name)
+        elif node.op_type == "MatMul" and node.input[1] in dequantized:
+            int8_weight.append(node.name)
+    assert len(float_weight) == 6 and all("/output/dense/" in n and "/attention/" not in n for n in float_weight)
+    assert len(int8_weight) >= 30  # query/key/value, attention output and intermediate projections are int8
