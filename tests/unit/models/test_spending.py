@@ -14,13 +14,19 @@ from nivesh_ml.errors import InvalidInput, NotFound
 from nivesh_ml.models.spending import FAMILY
 from nivesh_ml.models.spending.forecast import forecast_user
 from nivesh_ml.models.spending.forecasters import ProphetMonthly
-from nivesh_ml.models.spending.holidays import festival_day, monthly_festival_features
+from nivesh_ml.models.spending.holidays import (
+    DEFAULT_WINDOWS,
+    festival_day,
+    festival_feature_names,
+    monthly_festival_features,
+)
 from nivesh_ml.models.spending.profiles import SeasonalIndex, fit_profiles
 from nivesh_ml.models.spending.selection import SPARSE_FALLBACK, ForecastConfig
 from nivesh_ml.models.spending.series import spend_history
 from tests.model_contract import check_model_contract
 
 CHEAP = ["seasonal_naive", "mean_12", "ets"]
+DIWALI = festival_feature_names(DEFAULT_WINDOWS).index("diwali")
 
 
 def toy_user(user_id: str = "u1", months: int = 24, seed: int = 0, diwali_boost: float = 1.0,
@@ -60,12 +66,12 @@ def test_monthly_spend_counts_debits_only_and_drops_a_partial_last_month() -> No
 
 def test_festival_regressor_follows_diwali_between_october_and_november() -> None:
     months = pd.period_range("2023-09", "2025-12", freq="M")
-    features = pd.DataFrame(monthly_festival_features(months), index=months.astype(str))
+    diwali = dict(zip((str(m) for m in months), monthly_festival_features(months)[:, DIWALI].tolist(), strict=True))
     # Diwali: 12 Nov 2023, 31 Oct 2024, 20 Oct 2025; the shopping window runs three weeks before.
-    assert features.loc["2023-11", 0] > features.loc["2023-10", 0] > 0
-    assert features.loc["2024-10", 0] > 0.9
-    assert features.loc["2025-10", 0] > features.loc["2025-11", 0]
-    assert features.loc["2024-06", 0] == 0
+    assert diwali["2023-11"] > diwali["2023-10"] > 0
+    assert diwali["2024-10"] > 0.9
+    assert diwali["2025-10"] > diwali["2025-11"]
+    assert diwali["2024-06"] == 0
 
 
 def test_holiday_effect_is_detected_on_simulated_diwali_spikes() -> None:
@@ -77,7 +83,7 @@ def test_holiday_effect_is_detected_on_simulated_diwali_spikes() -> None:
     cfg = ForecastConfig()
     with_festivals = ProphetMonthly(regressors=cfg.regressors).forecast(y, history.start, exog, 12)
     without = ProphetMonthly(regressors=()).forecast(y, history.start, exog, 12)
-    diwali_month = int(np.argmax(exog[len(y):, 0]))  # October 2026 (Diwali on 8 Nov: window mostly October)
+    diwali_month = int(np.argmax(exog[len(y):, DIWALI]))  # October 2026 (Diwali on 8 Nov: window mostly October)
     others = np.delete(with_festivals, diwali_month)
     assert with_festivals[diwali_month] > 1.5 * np.median(others)
     assert with_festivals[diwali_month] > without[diwali_month]

@@ -22,7 +22,7 @@ def _ingest(settings: Settings, frame: pd.DataFrame) -> list[str]:
     store = create_store(settings)
     users = []
     for user_id, rows in frame.groupby("user_id"):
-        txns = [Transaction(**{k: v for k, v in r.items() if pd.notna(v)}) for r in rows.to_dict("records")]
+        txns = [Transaction(**{str(k): v for k, v in r.items() if pd.notna(v)}) for r in rows.to_dict("records")]
         ingest_transactions(store, str(user_id), txns, ttl_s=86400, max_history=5000)
         users.append(str(user_id))
     store.close()

@@ -49,14 +49,17 @@ def store_settings(settings: Settings) -> dict[str, Any]:
 
 
 def forecast_partition(user_ids: list[str], store_data: dict[str, Any], config_data: dict[str, Any],
-                       model_version: str, months: int, ttl_s: int) -> dict[str, float]:
+                       model_version: str, months: int, ttl_s: int,
+                       global_payload: dict[str, Any] | None = None) -> dict[str, float]:
     """Forecast a partition of users into the store; returns counts (runs on a worker)."""
     from nivesh_ml.models.spending.family import SpendingPredictor
+    from nivesh_ml.models.spending.global_model import from_payload_cached
     from nivesh_ml.models.spending.selection import ForecastConfig
 
     cpu_started = time.process_time()
     store = create_store(Settings(**store_data))
-    predictor = SpendingPredictor(ForecastConfig.from_dict(config_data), ModelMetadata(name="spending"))
+    predictor = SpendingPredictor(ForecastConfig.from_dict(config_data), ModelMetadata(name="spending"),
+                                  from_payload_cached(global_payload))
     counts: dict[str, float] = {"users": 0, "series": 0, "failed": 0}
     histories = store.get_many(HISTORY_NS, user_ids)
     for user_id in user_ids:
@@ -116,12 +119,14 @@ def run_batch(settings: Settings, model_dir: Path, scheduler: str | None = None,
     config = predictor.config.to_dict()
     if options.prophet_categories is not None:
         config["expensive_top_k"] = {**config["expensive_top_k"], "prophet": options.prophet_categories}
-    args = (store_settings(settings), config, version, options.months,
-            options.ttl_days * 86400)
+    payload = predictor.global_model.to_payload() if predictor.global_model is not None else None
     totals: dict[str, float] = {"users": 0, "series": 0, "failed": 0, "cpu_seconds": 0.0}
     started = time.perf_counter()
     client = _client(scheduler, options)
     try:
+        # The pooled model (plain bytes, skops) goes to every worker once, not with each partition.
+        shared = client.scatter([payload], broadcast=True)[0] if payload is not None else None
+        args = (store_settings(settings), config, version, options.months, options.ttl_days * 86400, shared)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         limit = options.max_in_flight or 2 * workers
         pending = iter(chunks)

@@ -7,7 +7,7 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +18,7 @@ from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.models.spending.forecast import UserForecast, forecast_user
 from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, warm_up
+from nivesh_ml.models.spending.global_model import GlobalModel, train_global
 from nivesh_ml.models.spending.metrics import evaluate_cases
 from nivesh_ml.models.spending.selection import ForecastConfig
 from nivesh_ml.models.spending.series import SpendHistory, spend_history
@@ -59,12 +60,22 @@ def split_users(frame: pd.DataFrame, seed: int, eval_share: float = EVAL_SHARE) 
     return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
 
 
+@dataclass
+class TrainedState:
+    """What training produces: the JSON config and, when trained, the pooled model."""
+
+    config: ForecastConfig
+    global_model: GlobalModel | None = None
+
+
 class SpendingPredictor(Predictor):
     """Forecasts a user's monthly spend from their transactions under the trained config."""
 
-    def __init__(self, config: ForecastConfig, metadata: ModelMetadata) -> None:
+    def __init__(self, config: ForecastConfig, metadata: ModelMetadata,
+                 global_model: GlobalModel | None = None) -> None:
         self.config = config
         self.metadata = metadata
+        self.global_model = global_model
 
     def history(self, transactions: Sequence[Any]) -> SpendHistory:
         """Monthly spend per category from transaction records."""
@@ -72,7 +83,7 @@ class SpendingPredictor(Predictor):
 
     def forecast(self, history: SpendHistory, months: int, category: str | None = None) -> UserForecast:
         """Forecast ``months`` ahead (one category, or all of them, plus the total)."""
-        return forecast_user(history, months, self.config, category)
+        return forecast_user(history, months, self.config, category, global_model=self.global_model)
 
     def predict(self, batch: Sequence[Any]) -> list[Any]:
         """Each item: ``{"transactions": [...], "months": 1..24, "category"?: str}`` → forecast and total."""
@@ -110,7 +121,7 @@ class SpendingFamily(ModelFamily):
         return Prepared(train=train, evaluation=EvalSet(evaluation, horizon), data_hash=frame_sha256(frame),
                         source=source)
 
-    def train(self, dataset: Any, params: Mapping[str, Any]) -> Trained[ForecastConfig]:
+    def train(self, dataset: Any, params: Mapping[str, Any]) -> Trained[TrainedState]:
         """Learn eligible families and interval calibration from the training users' hidden months."""
         frame = dataset.frame if isinstance(dataset, EvalSet) else dataset
         overrides = params.get("config") or {}
@@ -119,7 +130,11 @@ class SpendingFamily(ModelFamily):
         max_users = int(params.get("calibration_users", DEFAULT_CALIBRATION_USERS))
         histories = user_histories(frame, base)
         base = replace(base, profiles=shared_profiles(histories, horizon, base))
-        cases = holdout_cases(histories[:max_users], horizon, base)
+        pooled, by_user = (train_global(histories, horizon, base, params=params.get("global_params"))
+                           if "global" in base.eligible else (None, {}))
+        if pooled is None:
+            base = replace(base, eligible=[f for f in base.eligible if f != "global"])
+        cases = holdout_cases(histories[:max_users], horizon, base, global_models=by_user)
         if cases:
             cfg, report = fit_config(cases, base, bool(params.get("blend_weights", True)))
         else:
@@ -134,15 +149,19 @@ class SpendingFamily(ModelFamily):
                             "families": list(ALL_FAMILIES)},
             extra={"calibration_cases": len(cases), "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
                    "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration,
-                   "preferred": cfg.preferred, "weights": cfg.weights},
+                   "preferred": cfg.preferred, "weights": cfg.weights,
+                   "global_model": pooled.info if pooled is not None else None},
         )
-        return Trained(state=cfg, metadata=meta)
+        return Trained(state=TrainedState(cfg, pooled), metadata=meta)
 
     def save(self, trained: Trained[Any], directory: Path) -> None:
         """Write the config as JSON and ``model.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / CONFIG_FILE).write_text(json.dumps(trained.state.to_dict(), indent=2, sort_keys=True))
+        state = trained.state if isinstance(trained.state, TrainedState) else TrainedState(trained.state)
+        (directory / CONFIG_FILE).write_text(json.dumps(state.config.to_dict(), indent=2, sort_keys=True))
+        if state.global_model is not None and "global" in state.config.eligible:
+            state.global_model.save(directory)
         trained.metadata.write(directory)
 
     def load(self, directory: Path) -> SpendingPredictor:
@@ -152,8 +171,9 @@ class SpendingFamily(ModelFamily):
         if not path.is_file():
             raise InvalidInput(f"{directory} has no {CONFIG_FILE}: not a spending model")
         config = ForecastConfig.from_dict(json.loads(path.read_text()))
+        pooled = GlobalModel.load(Path(directory)) if "global" in config.eligible else None
         warm_up()
-        return SpendingPredictor(config, meta)
+        return SpendingPredictor(config, meta, pooled)
 
     def evaluate(self, predictor: Predictor, dataset: Any) -> dict[str, Any]:
         """Hide each held-out user's last months and score every model on them."""
@@ -161,7 +181,8 @@ class SpendingFamily(ModelFamily):
             raise InvalidInput("not a spending predictor")
         data = dataset if isinstance(dataset, EvalSet) else EvalSet(dataset)
         histories = user_histories(data.frame, predictor.config)
-        cases = holdout_cases(histories, data.horizon, predictor.config, families=list(ALL_FAMILIES))
+        cases = holdout_cases(histories, data.horizon, predictor.config, families=list(ALL_FAMILIES),
+                              global_models=predictor.global_model)
         return dict(_clean(evaluate_cases(cases, predictor.config)))
 
     def load_eval_data(self, data: Path, options: Mapping[str, Any]) -> EvalSet:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from nivesh_ml.models.spending.selection import (
     select,
 )
 from nivesh_ml.models.spending.series import TOTAL, SpendHistory
+
+if TYPE_CHECKING:
+    from nivesh_ml.models.spending.global_model import GlobalModel
 
 MAX_MONTHS = 24
 
@@ -60,7 +63,8 @@ def active_categories(history: SpendHistory) -> list[str]:
 
 
 def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, category: str | None = None,
-                families: list[str] | None = None) -> tuple[list[str], dict[str, SeriesRun]]:
+                families: list[str] | None = None,
+                global_model: GlobalModel | None = None) -> tuple[list[str], dict[str, SeriesRun]]:
     """Run the candidate forecasters on the total and each (or one) category of a user's history."""
     if not 1 <= horizon <= MAX_MONTHS:
         raise InvalidInput(f"months must be between 1 and {MAX_MONTHS}, got {horizon}")
@@ -89,6 +93,8 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
                   if not m.expensive or name == TOTAL or name in ranked[: cfg.expensive_top_k.get(k, 0)]}
         if "seasonal_index" in names and name in cfg.profiles:
             models["seasonal_index"] = SeasonalIndex(cfg.profiles[name])
+        if "global" in names and global_model is not None:
+            models["global"] = global_model.forecaster(name, TOTAL)
         needed = needed_families(name, cfg) if families is None else None
         if needed is not None and needed & set(models):
             # Training fixed this kind's choice: only its members need fitting.
@@ -98,9 +104,9 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
 
 
 def forecast_user(history: SpendHistory, horizon: int, cfg: ForecastConfig, category: str | None = None,
-                  keep_runs: bool = False) -> UserForecast:
+                  keep_runs: bool = False, global_model: GlobalModel | None = None) -> UserForecast:
     """Forecast a user's total and categories ``horizon`` months ahead with per-series model choice."""
-    months, runs = series_runs(history, horizon, cfg, category)
+    months, runs = series_runs(history, horizon, cfg, category, global_model=global_model)
     chosen = {name: select(run, horizon, cfg) for name, run in runs.items()}
     total = chosen.pop(TOTAL)
     return UserForecast(months=months, categories=chosen, total=total, runs=runs if keep_runs else {})

@@ -178,7 +178,9 @@ class ProphetMonthly:
         return np.asarray(np.expm1(pred), dtype=float)
 
 
-ALL_FAMILIES: tuple[str, ...] = ("seasonal_naive", "mean_12", "seasonal_index", "ets", "arima", "prophet")
+ALL_FAMILIES: tuple[str, ...] = ("seasonal_naive", "mean_12", "seasonal_index", "ets", "arima", "prophet", "global")
+# Built per series from trained state (a shared profile, the pooled model): see forecast.series_runs.
+PER_SERIES: tuple[str, ...] = ("seasonal_index", "global")
 BASELINES: tuple[str, ...] = ("seasonal_naive", "mean_12")
 
 
@@ -187,8 +189,8 @@ def build_forecasters(names: list[str] | tuple[str, ...], prophet_params: Mappin
     """Forecaster instances by name (Prophet configured from the model's JSON config)."""
     out: dict[str, Forecaster] = {}
     for name in names:
-        if name == "seasonal_index":
-            continue  # per series (it needs the series' shared profile): see forecast.series_runs
+        if name in PER_SERIES:
+            continue
         if name == "seasonal_naive":
             out[name] = SeasonalNaive()
         elif name == "mean_12":

@@ -64,8 +64,8 @@ def festival_window_days(windows: Mapping[str, Sequence[Any]], years: Sequence[i
 
 
 def festival_feature_names(windows: Mapping[str, Sequence[Any]]) -> list[str]:
-    """Column names of :func:`monthly_festival_features`."""
-    return [*windows, "wedding"]
+    """Column names of :func:`monthly_festival_features` (festivals in name order, then the wedding flag)."""
+    return [*sorted(windows), "wedding"]
 
 
 def monthly_festival_features(months: pd.PeriodIndex, windows: Mapping[str, Sequence[Any]] | None = None,
@@ -73,7 +73,8 @@ def monthly_festival_features(months: pd.PeriodIndex, windows: Mapping[str, Sequ
     """Per month: the share of each festival window falling in it (0–1), and a wedding-season flag.
 
     A moving festival (Diwali in October one year, November the next) thus shifts its regressor between
-    months, which yearly seasonality alone cannot do.
+    months, which yearly seasonality alone cannot do. Columns follow :func:`festival_feature_names` (sorted
+    festival names), so the order does not depend on how the config's dict was built or read back from JSON.
     """
     windows = DEFAULT_WINDOWS if windows is None else windows
     if len(months) == 0:
@@ -83,7 +84,7 @@ def monthly_festival_features(months: pd.PeriodIndex, windows: Mapping[str, Sequ
     features = np.zeros((len(months), len(windows) + 1))
     for i, period in enumerate(months):
         start, end = period.start_time.date(), period.end_time.date()
-        for j, key in enumerate(windows):
+        for j, key in enumerate(sorted(windows)):
             days = window_days[key]
             length = int(windows[key][2]) - int(windows[key][1]) + 1
             features[i, j] = sum(1 for d in days if start <= d <= end) / max(length, 1)

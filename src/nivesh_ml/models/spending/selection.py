@@ -10,7 +10,7 @@ import pandas as pd
 
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, Forecaster
-from nivesh_ml.models.spending.holidays import DEFAULT_WEDDING_MONTHS, DEFAULT_WINDOWS
+from nivesh_ml.models.spending.holidays import DEFAULT_WEDDING_MONTHS, DEFAULT_WINDOWS, festival_feature_names
 from nivesh_ml.models.spending.series import NON_SPEND_CATEGORIES
 
 BLEND = "blend"
@@ -19,10 +19,10 @@ TOTAL_SERIES = "total"
 TOTAL_KIND, CATEGORY_KIND = "total", "categories"
 SPARSE_FALLBACK = "sparse_mean_12"
 # Blend members: the smoothing models (seasonal naive is too noisy to average in).
-BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "seasonal_index", "ets", "arima", "prophet")
+BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "seasonal_index", "ets", "arima", "prophet", "global")
 # Tie-break order: the simpler model wins.
-SIMPLICITY: tuple[str, ...] = ("mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED, "arima",
-                               "prophet")
+SIMPLICITY: tuple[str, ...] = ("mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED, "global",
+                               "arima", "prophet")
 MAD_TO_SIGMA = 1.4826
 
 
@@ -96,7 +96,7 @@ class ForecastConfig:
 
     @property
     def regressors(self) -> tuple[str, ...]:
-        return (*self.windows, "wedding")
+        return tuple(festival_feature_names(self.windows))
 
 
 @dataclass
@@ -165,13 +165,18 @@ def run_series(name: str, y: np.ndarray, counts: np.ndarray, start: pd.Period, e
     if run.sparse:
         return run
     n_spec = min(origins)
+    fitted = winsorise(y, cfg.winsorise)
     for fname, model in forecasters.items():
         # Each fit sees its own past only, winsorised; backtests are scored on the raw months.
-        preds = [np.clip(model.forecast(winsorise(y[:t], cfg.winsorise), start, exog, h_bt, n_spec), 0, None)
-                 for t in origins]
-        run.backtests[fname] = np.array(preds).reshape(len(origins), h_bt)
-        fitted = winsorise(y, cfg.winsorise)
-        run.forecasts[fname] = np.clip(model.forecast(fitted, start, exog, horizon, n_spec), 0, None)
+        pasts = [winsorise(y[:t], cfg.winsorise) for t in origins]
+        many = getattr(model, "forecast_many", None)
+        if many is not None:  # one call for every origin and the final forecast (the pooled model)
+            *preds, final = many([*pasts, fitted], start, exog, [h_bt] * len(pasts) + [horizon])
+        else:
+            preds = [model.forecast(p, start, exog, h_bt, n_spec) for p in pasts]
+            final = model.forecast(fitted, start, exog, horizon, n_spec)
+        run.backtests[fname] = np.clip(np.array(preds), 0, None).reshape(len(origins), h_bt)
+        run.forecasts[fname] = np.clip(final, 0, None)
     return run
 
 

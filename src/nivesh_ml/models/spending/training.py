@@ -8,8 +8,9 @@ refitting, which expensive families earn their cost and how wide the 80 % interv
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ from nivesh_ml.models.spending.selection import (
     select,
 )
 from nivesh_ml.models.spending.series import TOTAL, SpendHistory, monthly_spend, truncate
+
+if TYPE_CHECKING:
+    from nivesh_ml.models.spending.global_model import GlobalModel
 
 log = logging.getLogger(__name__)
 MIN_HISTORY_MONTHS = 12
@@ -57,13 +61,14 @@ class HoldoutCase:
 
 
 def holdout_case(user_id: str, history: SpendHistory, horizon: int, cfg: ForecastConfig,
-                 families: list[str] | None = None) -> HoldoutCase | None:
+                 families: list[str] | None = None, global_model: GlobalModel | None = None) -> HoldoutCase | None:
     """Hide the last ``horizon`` months of a history, run every family on the rest."""
     n = history.n_months
     if n < max(MIN_HISTORY_MONTHS, horizon + 3):
         return None
     past = truncate(history, n - horizon)
-    months, runs = series_runs(past, horizon, cfg, families=families or list(ALL_FAMILIES))
+    months, runs = series_runs(past, horizon, cfg, families=families or list(ALL_FAMILIES),
+                               global_model=global_model)
     actual, snaive = {}, {}
     for name in runs:
         full = history.total if name == TOTAL else history.amounts[name].to_numpy(float)
@@ -81,11 +86,16 @@ def user_histories(frame: pd.DataFrame, cfg: ForecastConfig,
 
 def holdout_cases(histories: list[tuple[str, SpendHistory]], horizon: int, cfg: ForecastConfig,
                   families: list[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[HoldoutCase]:
-    """Holdout cases of every user with at least 12 months of history."""
+                  progress: Callable[[int, int], None] | None = None,
+                  global_models: Mapping[str, GlobalModel] | GlobalModel | None = None) -> list[HoldoutCase]:
+    """Holdout cases of every user with at least 12 months of history.
+
+    ``global_models``: the pooled model, or one per user (cross-fitted: never fitted to that user).
+    """
     cases = []
     for i, (user_id, history) in enumerate(histories):
-        case = holdout_case(user_id, history, horizon, cfg, families)
+        pooled = global_models.get(user_id) if isinstance(global_models, Mapping) else global_models
+        case = holdout_case(user_id, history, horizon, cfg, families, pooled)
         if case is not None:
             cases.append(case)
         if progress:
