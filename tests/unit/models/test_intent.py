@@ -90,7 +90,7 @@ def test_model_json_carries_labels_and_calibration(model_dir: Path) -> None:
     extra = meta["extra"]
     assert len(extra["labels"]) == 14 and extra["fallback_label"] == "general_chat"
     assert extra["temperature"] > 0 and 0.0 <= extra["threshold"] <= 0.5
-    assert {p.name for p in model_dir.iterdir()} == {"model.json", "model.onnx", "tokenizer.json"}
+    assert {p.name for p in model_dir.iterdir()} == {"model.json", "model.onnx", "tokenizer.json", "reference.csv"}
 
 
 def test_empty_queries_are_rejected(predictor: Predictor) -> None:
