@@ -19,7 +19,7 @@ from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, 
 
 from nivesh_ml.models.intent import FAMILY
 from nivesh_ml.models.intent.data import read_labelled_csv, stratified_split
-from nivesh_ml.models.intent.onnx_export import _calibration_reader, export_fp32, ffn_output_matmuls
+from nivesh_ml.models.intent.onnx_export import calibration_reader, export_fp32, ffn_output_matmuls
 from nivesh_ml.models.intent.tokens import encode
 
 BANKING77 = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "train.csv"
@@ -65,7 +65,7 @@ def main() -> None:
         }
         for name, (exclude, extra, activation) in recipes.items():
             out = Path(tmp) / "int8.onnx"
-            quantize_static(str(fp32), str(out), _calibration_reader(state.tokenizer, state.calibration_texts),
+            quantize_static(str(fp32), str(out), calibration_reader(state.tokenizer, state.calibration_texts),
                             quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"], per_channel=True,
                             activation_type=activation, weight_type=QuantType.QInt8,
                             calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=exclude,

@@ -47,7 +47,8 @@ def export_fp32(network: IntentNet, path: Path) -> Path:
     return path
 
 
-def _calibration_reader(tokenizer: Tokenizer, texts: Sequence[str]) -> Any:
+def calibration_reader(tokenizer: Tokenizer, texts: Sequence[str]) -> Any:
+    """onnxruntime calibration data: one unpadded training text at a time (shared with the quantisation bench)."""
     from onnxruntime.quantization import CalibrationDataReader
 
     class TextReader(CalibrationDataReader):  # type: ignore[misc]
@@ -93,7 +94,7 @@ def export_int8(network: IntentNet, path: Path, tokenizer: Tokenizer, calibratio
         if mode == "dynamic":
             quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8)
             return path
-        quantize_static(str(fp32), str(path), _calibration_reader(tokenizer, calibration_texts),
+        quantize_static(str(fp32), str(path), calibration_reader(tokenizer, calibration_texts),
                         quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"], per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=ffn_output_matmuls(fp32),
