@@ -1,6 +1,10 @@
 """Noise floor of the spending benchmark: how well could a forecaster that knows each user's parameters do?
 
     .venv/bin/python benchmarks/bench_spending_noise.py [--users 120] [--seed 2024] [--reps 200]
+    .venv/bin/python benchmarks/bench_spending_noise.py --volatility [--users 120] [--seed 2024]
+
+``--volatility`` only measures how volatile the simulated households' monthly consumption is (the series the
+forecaster models, ``SpendHistory.total``), for comparison with published statistics on real households.
 
 The benchmark's evaluation users (seed 2024, 24 months) are regenerated many times with their simulated
 parameters fixed (household rates and usual amounts, salary, rent, EMIs, bills, subscriptions: everything the
@@ -100,13 +104,40 @@ def summarise(values: list[dict[str, float]]) -> dict[str, Any]:
     return out
 
 
+def volatility(n_users: int, seed: int) -> dict[str, Any]:
+    """Per-user coefficient of variation and month-to-month change of monthly consumption (24 months)."""
+    from nivesh_ml.data.synthetic import generate_transactions
+    from nivesh_ml.models.spending.series import monthly_spend
+
+    frame = generate_transactions(n_users, MONTHS, seed=seed)
+    cvs, changes, n_months = [], [], []
+    for _, rows in frame.groupby("user_id", sort=True):
+        y = monthly_spend(rows).total
+        n_months.append(len(y))
+        cvs.append(float(np.std(y, ddof=1) / np.mean(y)))
+        changes.append(float(np.median(np.abs(np.diff(y)) / y[:-1])))
+    cv = np.array(cvs)
+    return {"users": n_users, "seed": seed, "months_per_user_median": float(np.median(n_months)),
+            "series": "monthly total consumption (SpendHistory.total: debits less money moved)",
+            "cv_median": round(float(np.median(cv)), 4),
+            "cv_p25_p75": [round(float(q), 4) for q in np.percentile(cv, [25, 75])],
+            "share_cv_at_least_30pct": round(float(np.mean(cv >= 0.30)), 4),
+            "share_cv_5_to_30pct": round(float(np.mean((cv >= 0.05) & (cv < 0.30))), 4),
+            "median_abs_month_to_month_change_median_user": round(float(np.median(changes)), 4)}
+
+
 def main() -> None:
     """Regenerate, estimate the oracles on one half, score them on the other, print JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=120)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--volatility", action="store_true", help="only the volatility of monthly consumption")
     args = parser.parse_args()
+    if args.volatility:
+        json.dump(volatility(args.users, args.seed), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
     started = time.perf_counter()
     real, reps = replicates(args.users, args.seed, args.reps)
     fit, test = reps[: args.reps // 2], reps[args.reps // 2:]

@@ -26,6 +26,7 @@ from nivesh_ml.models.spending.training import (
     EvalSet,
     fit_config,
     holdout_cases,
+    scheduled_categories,
     shared_profiles,
     user_histories,
 )
@@ -129,6 +130,10 @@ class SpendingFamily(ModelFamily):
         horizon = int(params.get("horizon") or 3)
         max_users = int(params.get("calibration_users", DEFAULT_CALIBRATION_USERS))
         histories = user_histories(frame, base)
+        ratios: dict[str, float] = {}
+        if base.learn_scheduled:
+            scheduled, ratios = scheduled_categories(histories, horizon, base)
+            base = replace(base, scheduled=scheduled)
         base = replace(base, profiles=shared_profiles(histories, horizon, base))
         pooled, by_user = (train_global(histories, horizon, base, params=params.get("global_params"))
                            if "global" in base.eligible else (None, {}))
@@ -149,7 +154,8 @@ class SpendingFamily(ModelFamily):
                             "families": list(ALL_FAMILIES)},
             extra={"calibration_cases": len(cases), "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
                    "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration,
-                   "preferred": cfg.preferred, "weights": cfg.weights,
+                   "preferred": cfg.preferred, "weights": cfg.weights, "scheduled": cfg.scheduled,
+                   "scheduled_error_ratio": ratios,
                    "global_model": pooled.info if pooled is not None else None},
         )
         return Trained(state=TrainedState(cfg, pooled), metadata=meta)

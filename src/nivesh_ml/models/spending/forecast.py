@@ -12,12 +12,14 @@ from nivesh_ml.errors import InvalidInput, NotFound
 from nivesh_ml.models.spending.forecasters import build_forecasters
 from nivesh_ml.models.spending.holidays import monthly_festival_features
 from nivesh_ml.models.spending.profiles import SeasonalIndex
+from nivesh_ml.models.spending.recurring import MIN_MONTHS, scheduled_part
 from nivesh_ml.models.spending.selection import (
     ForecastConfig,
     SeriesForecast,
     SeriesRun,
     needed_families,
     run_series,
+    scheduled_run,
     select,
 )
 from nivesh_ml.models.spending.series import TOTAL, SpendHistory
@@ -85,9 +87,13 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
     everything = build_forecasters(names, cfg.prophet, cfg.regressors)
     ranked = major_categories(history, max(cfg.expensive_top_k.values(), default=0))
     runs: dict[str, SeriesRun] = {}
+    known = scheduled_part(history, cfg)
     series = [(TOTAL, history.total, history.total_counts)]
     series += [(c, history.amounts[c].to_numpy(float), history.counts[c].to_numpy(float)) for c in categories]
     for name, y, counts in series:
+        if name in cfg.scheduled and history.n_months >= MIN_MONTHS:
+            runs[name] = scheduled_run(name, y, horizon, cfg)
+            continue
         # Expensive families only model the total and the biggest categories (latency budget).
         models = {k: m for k, m in everything.items()
                   if not m.expensive or name == TOTAL or name in ranked[: cfg.expensive_top_k.get(k, 0)]}
@@ -99,7 +105,8 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
         if needed is not None and needed & set(models):
             # Training fixed this kind's choice: only its members need fitting.
             models = {k: m for k, m in models.items() if k in needed}
-        runs[name] = run_series(name, y, counts, history.start, exog, horizon, models, cfg)
+        runs[name] = run_series(name, y, counts, history.start, exog, horizon, models, cfg,
+                                known if name == TOTAL else None)
     return [str(m) for m in future], runs
 
 

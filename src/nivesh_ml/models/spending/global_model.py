@@ -26,6 +26,7 @@ import pandas as pd
 
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.spending.holidays import monthly_festival_features
+from nivesh_ml.models.spending.recurring import fitted_total
 from nivesh_ml.models.spending.selection import ForecastConfig, is_sparse, winsorise
 from nivesh_ml.models.spending.series import TOTAL, SpendHistory, truncate
 
@@ -231,8 +232,8 @@ def fit_global(series: Sequence[tuple[str, pd.Period, np.ndarray]], total_name: 
 
 
 def history_series(history: SpendHistory, cfg: ForecastConfig) -> list[tuple[str, pd.Period, np.ndarray]]:
-    """The total and every non-sparse category of a history (the series the pooled model learns from)."""
-    out = [(TOTAL, history.start, history.total)]
+    """The total (less scheduled categories) and every non-sparse category of a history (the pooled model's data)."""
+    out = [(TOTAL, history.start, fitted_total(history, cfg))]
     for c in history.categories:
         y, counts = history.amounts[c].to_numpy(float), history.counts[c].to_numpy(float)
         if not is_sparse(y, counts, cfg):

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, Forecaster
+from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, SEASON, Forecaster
 from nivesh_ml.models.spending.holidays import DEFAULT_WEDDING_MONTHS, DEFAULT_WINDOWS, festival_feature_names
+from nivesh_ml.models.spending.recurring import SCHEDULED, project
 from nivesh_ml.models.spending.series import NON_SPEND_CATEGORIES
 
 BLEND = "blend"
@@ -21,8 +22,8 @@ SPARSE_FALLBACK = "sparse_mean_12"
 # Blend members: the smoothing models (seasonal naive is too noisy to average in).
 BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "seasonal_index", "ets", "arima", "prophet", "global")
 # Tie-break order: the simpler model wins.
-SIMPLICITY: tuple[str, ...] = ("mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED, "global",
-                               "arima", "prophet")
+SIMPLICITY: tuple[str, ...] = (SCHEDULED, "mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED,
+                               "global", "arima", "prophet")
 MAD_TO_SIGMA = 1.4826
 
 
@@ -58,6 +59,11 @@ class ForecastConfig:
     weights: dict[str, dict[str, float]] = field(default_factory=dict)
     # Training prefers one family (or the learned blend) per kind unless per-series choice beats it.
     prefer_kind: bool = True
+    # Categories paid on a yearly calendar (annual premiums, term fees), learned in training: projected from
+    # the same month last year, and the total's candidates model the total less them (recurring.py).
+    scheduled: list[str] = field(default_factory=list)
+    # Learn ``scheduled`` in training (False: keep the list given, e.g. [] for no scheduled categories).
+    learn_scheduled: bool = True
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.eligible if f not in ALL_FAMILIES]
@@ -110,6 +116,7 @@ class SeriesRun:
     actual_bt: np.ndarray  # (origins, backtest_horizon)
     backtests: dict[str, np.ndarray] = field(default_factory=dict)
     forecasts: dict[str, np.ndarray] = field(default_factory=dict)
+    scheduled: bool = False  # a scheduled category: its one candidate is the same month last year
 
 
 @dataclass
@@ -152,8 +159,13 @@ def winsorise(y: np.ndarray, k: float) -> np.ndarray:
 
 
 def run_series(name: str, y: np.ndarray, counts: np.ndarray, start: pd.Period, exog: np.ndarray,
-               horizon: int, forecasters: dict[str, Forecaster], cfg: ForecastConfig) -> SeriesRun:
-    """Backtest and forecast a series with each forecaster (none when the series is sparse)."""
+               horizon: int, forecasters: dict[str, Forecaster], cfg: ForecastConfig,
+               known: np.ndarray | None = None) -> SeriesRun:
+    """Backtest and forecast a series with each forecaster (none when the series is sparse).
+
+    ``known``: a scheduled part of ``y`` (same length); the forecasters then model ``y − known`` and the
+    same-month-last-year projection of ``known`` is added to every backtest and forecast.
+    """
     y = np.asarray(y, dtype=float)
     recent = y[-12:]
     sparse = is_sparse(y, counts, cfg)
@@ -165,18 +177,35 @@ def run_series(name: str, y: np.ndarray, counts: np.ndarray, start: pd.Period, e
     if run.sparse:
         return run
     n_spec = min(origins)
-    fitted = winsorise(y, cfg.winsorise)
+    base = y if known is None else y - known
+    fitted = winsorise(base, cfg.winsorise)
+    add_bt = np.zeros((len(origins), h_bt)) if known is None else np.array([project(known, t, h_bt) for t in origins])
+    add = np.zeros(horizon) if known is None else project(known, len(y), horizon)
     for fname, model in forecasters.items():
         # Each fit sees its own past only, winsorised; backtests are scored on the raw months.
-        pasts = [winsorise(y[:t], cfg.winsorise) for t in origins]
+        pasts = [winsorise(base[:t], cfg.winsorise) for t in origins]
         many = getattr(model, "forecast_many", None)
         if many is not None:  # one call for every origin and the final forecast (the pooled model)
             *preds, final = many([*pasts, fitted], start, exog, [h_bt] * len(pasts) + [horizon])
         else:
             preds = [model.forecast(p, start, exog, h_bt, n_spec) for p in pasts]
             final = model.forecast(fitted, start, exog, horizon, n_spec)
-        run.backtests[fname] = np.clip(np.array(preds), 0, None).reshape(len(origins), h_bt)
-        run.forecasts[fname] = np.clip(final, 0, None)
+        run.backtests[fname] = np.clip(np.array(preds), 0, None).reshape(len(origins), h_bt) + add_bt
+        run.forecasts[fname] = np.clip(final, 0, None) + add
+    return run
+
+
+def scheduled_run(name: str, y: np.ndarray, horizon: int, cfg: ForecastConfig) -> SeriesRun:
+    """A scheduled category: backtests and forecast are the same month last year (its only candidate)."""
+    y = np.asarray(y, dtype=float)
+    origins = [t for t in backtest_origins(len(y), cfg) if t >= SEASON]
+    h_bt = cfg.backtest_horizon
+    actual = np.array([y[t:t + h_bt] for t in origins]).reshape(len(origins), h_bt)
+    run = SeriesRun(name=name, sparse=not origins, level=float(np.mean(y[-SEASON:])),
+                    spread=float(np.std(y[-SEASON:])), actual_bt=actual, scheduled=True)
+    if origins:
+        run.backtests[SCHEDULED] = np.array([project(y, t, h_bt) for t in origins])
+        run.forecasts[SCHEDULED] = project(y, len(y), horizon)
     return run
 
 
@@ -186,8 +215,8 @@ def series_kind(name: str) -> str:
 
 
 def _with_blend(run: SeriesRun, eligible: list[str], cfg: ForecastConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    backtests = {k: v for k, v in run.backtests.items() if k in eligible}
-    forecasts = {k: v for k, v in run.forecasts.items() if k in eligible}
+    backtests = {k: v for k, v in run.backtests.items() if k in eligible or k == SCHEDULED}
+    forecasts = {k: v for k, v in run.forecasts.items() if k in eligible or k == SCHEDULED}
     members = [m for m in BLEND_MEMBERS if m in backtests]
     if cfg.blend and len(members) >= 2:
         backtests[BLEND] = np.mean([backtests[m] for m in members], axis=0)
@@ -228,7 +257,7 @@ def model_forecast(run: SeriesRun, model: str, backtest: np.ndarray, forecast: n
     errors = run.actual_bt - backtest
     scale = max(float(np.sqrt(np.mean(errors**2))), cfg.scale_floor * run.level)
     # Totals get their own factors: they are few per user and would be drowned out by categories.
-    group = TOTAL_KIND if run.name == TOTAL_SERIES else "regular"
+    group = TOTAL_KIND if run.name == TOTAL_SERIES else SCHEDULED if run.scheduled else "regular"
     lower, upper = interval(forecast, scale, group, cfg)
     return SeriesForecast(run.name, model, forecast, lower, upper, scale, group, scores or {})
 

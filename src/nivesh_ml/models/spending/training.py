@@ -18,6 +18,7 @@ import pandas as pd
 from nivesh_ml.models.spending.forecast import series_runs
 from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, SeasonalNaive
 from nivesh_ml.models.spending.profiles import fit_profiles
+from nivesh_ml.models.spending.recurring import fitted_total, learn_scheduled
 from nivesh_ml.models.spending.selection import (
     BLEND,
     CATEGORY_KIND,
@@ -109,9 +110,19 @@ def shared_profiles(histories: list[tuple[str, SpendHistory]], horizon: int,
     series = []
     for _, history in histories:
         past = truncate(history, history.n_months - horizon)
-        series.append((TOTAL, past.start, past.total))
+        series.append((TOTAL, past.start, fitted_total(past, cfg)))
         series += [(c, past.start, past.amounts[c].to_numpy(float)) for c in past.categories]
     return fit_profiles(series, cfg.windows, cfg.wedding_months)
+
+
+def scheduled_categories(histories: list[tuple[str, SpendHistory]], horizon: int,
+                         cfg: ForecastConfig) -> tuple[list[str], dict[str, float]]:
+    """Categories on a yearly calendar, from the training users' months before their held-out months."""
+    series = []
+    for _, history in histories:
+        past = truncate(history, history.n_months - horizon)
+        series += [(c, past.amounts[c].to_numpy(float)) for c in past.categories if c != TOTAL]
+    return learn_scheduled(series, cfg.backtest_horizon)
 
 
 def eligible_for(case: HoldoutCase, name: str, eligible: list[str], top_k: dict[str, int]) -> list[str]:
@@ -172,7 +183,7 @@ def learn_weights(cases: list[HoldoutCase], kind: str) -> dict[str, float]:
     """
     from scipy.optimize import nnls
 
-    runs = [r for c in cases for n, r in c.runs.items() if not r.sparse and r.backtests
+    runs = [r for c in cases for n, r in c.runs.items() if not r.sparse and not r.scheduled and r.backtests
             and (n == TOTAL) == (kind == TOTAL_KIND)]
     if not runs:
         return {}
@@ -227,7 +238,7 @@ def normalised_errors(cases: list[HoldoutCase], cfg: ForecastConfig) -> dict[str
             actual = case.actual[name]
             chosen: SeriesForecast = select(run, len(actual), cfg)
             width = chosen.scale * horizon_growth(len(actual), cfg)
-            out[chosen.group].extend(((actual - chosen.point) / np.maximum(width, 1e-9)).tolist())
+            out.setdefault(chosen.group, []).extend(((actual - chosen.point) / np.maximum(width, 1e-9)).tolist())
     return out
 
 
