@@ -58,14 +58,15 @@ def torch_single(state: Any) -> Any:
     """Single-query prediction with the same fine-tuned network in PyTorch eager (fp32)."""
     import torch
 
-    from nivesh_ml.models.intent.calibration import softmax
+    from nivesh_ml.models.intent.calibration import blend_scores, softmax
     from nivesh_ml.models.intent.tokens import encode
 
     def run(text: str) -> Any:
         ids, mask = encode(state.tokenizer, [text])
         with torch.inference_mode():
             logits = state.network(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
-        return softmax(logits, state.temperature)
+        lexical = state.lexical.log_probabilities([text]) if state.lexical is not None else None
+        return softmax(blend_scores(logits, state.temperature, lexical, state.blend_weight), state.blend_temperature)
 
     return run
 
@@ -124,6 +125,9 @@ def bench_bundled(args: argparse.Namespace) -> dict[str, Any]:
         per_seed.append({"seed": seed, "train_seconds": seconds, "epochs_run": len(trained.state.history),
                          "best_epoch": trained.state.validation.get("best_epoch"),
                          "validation_accuracy": trained.state.validation.get("validation_accuracy"),
+                         "validation_accuracy_network": trained.state.validation.get("validation_accuracy_network"),
+                         "validation_accuracy_lexical": trained.state.validation.get("validation_accuracy_lexical"),
+                         "lexical_weight": trained.state.blend_weight,
                          "holdout_accuracy": metrics["accuracy"], "holdout_macro_f1": metrics["macro_f1"],
                          "fallback_rate": metrics["fallback_rate"], "threshold": trained.state.threshold})
         print(json.dumps(per_seed[-1]), file=sys.stderr, flush=True)
@@ -200,6 +204,7 @@ def baselines(train: IntentDataset, test: IntentDataset, device: str) -> dict[st
 
 def bench_banking77(args: argparse.Namespace) -> dict[str, Any]:
     """(a) BANKING77: fine-tuned MiniLM (ONNX int8) vs two baselines on one held-out 20 % of the train split."""
+    from nivesh_ml.models.intent.calibration import blend_scores
     from nivesh_ml.models.intent.train import logits_for
 
     data = read_labelled_csv(Path(args.data), "text", "category")
@@ -215,10 +220,17 @@ def bench_banking77(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             FAMILY.save(trained, Path(tmp))
             metrics = FAMILY.evaluate(FAMILY.load(Path(tmp)), test)
-        fp32 = logits_for(trained.state.network, trained.state.tokenizer, test.texts).argmax(axis=1)
-        labels = trained.state.labels
+        state = trained.state
+        logits = logits_for(state.network, state.tokenizer, test.texts)
+        lexical = state.lexical.log_probabilities(test.texts) if state.lexical is not None else None
+        fp32 = blend_scores(logits, state.temperature, lexical, state.blend_weight).argmax(axis=1)
+        labels = state.labels
         candidates.append({"config": config, "train_seconds": round(seconds, 1),
-                           "validation_accuracy": trained.state.validation["validation_accuracy"],
+                           "validation_accuracy": state.validation["validation_accuracy"],
+                           "validation_accuracy_network": state.validation.get("validation_accuracy_network"),
+                           "lexical_weight": state.blend_weight,
+                           "test_accuracy_network_alone_fp32": round(float(np.mean(
+                               [labels[i] == t for i, t in zip(logits.argmax(axis=1), test.labels, strict=True)])), 4),
                            "epochs_run": len(trained.state.history),
                            "best_epoch": trained.state.validation.get("best_epoch"),
                            "history": trained.state.history,

@@ -90,7 +90,18 @@ def test_model_json_carries_labels_and_calibration(model_dir: Path) -> None:
     extra = meta["extra"]
     assert len(extra["labels"]) == 14 and extra["fallback_label"] == "general_chat"
     assert extra["temperature"] > 0 and 0.0 <= extra["threshold"] <= 0.5
-    assert {p.name for p in model_dir.iterdir()} == {"model.json", "model.onnx", "tokenizer.json", "reference.csv"}
+    assert 0.0 <= extra["lexical_weight"] <= 0.6 and extra["blend_temperature"] > 0
+    lexical = {"lexical.npz"} if extra["lexical_weight"] > 0 else set()
+    assert {p.name for p in model_dir.iterdir()} == {"model.json", "model.onnx", "tokenizer.json", "reference.csv",
+                                                      *lexical}
+
+
+def test_network_alone_is_an_option(tmp_path: Path) -> None:
+    prepared = FAMILY.prepare(None, {"seed": 42})
+    FAMILY.save(FAMILY.train(prepared.train, {**TINY, "lexical": "false"}), tmp_path)
+    assert json.loads((tmp_path / "model.json").read_text())["extra"]["lexical_weight"] == 0.0
+    assert not (tmp_path / "lexical.npz").exists()
+    assert FAMILY.load(tmp_path).predict_one("mera balance kitna hai")["intent"]
 
 
 def test_empty_queries_are_rejected(predictor: Predictor) -> None:
@@ -99,10 +110,10 @@ def test_empty_queries_are_rejected(predictor: Predictor) -> None:
     assert predictor.predict([]) == []
 
 
-def test_serving_needs_neither_torch_nor_transformers(model_dir: Path) -> None:
+def test_serving_needs_neither_torch_nor_transformers_nor_sklearn(model_dir: Path) -> None:
     code = (
         "import sys\n"
-        "sys.modules['torch'] = None\nsys.modules['transformers'] = None\n"
+        "sys.modules['torch'] = None\nsys.modules['transformers'] = None\nsys.modules['sklearn'] = None\n"
         "from nivesh_ml.models.intent import FAMILY\n"
         f"print(FAMILY.load({str(model_dir)!r}).predict_one('mera balance kitna hai')['intent'])\n"
     )

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
@@ -33,6 +34,39 @@ def fit_temperature(logits: NDArray[np.floating], targets: NDArray[np.integer]) 
     grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 300))
     losses = [negative_log_likelihood(logits, targets, float(t)) for t in grid]
     return round(float(grid[int(np.argmin(losses))]), 4)
+
+
+def log_softmax(scores: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
+    """Row-wise log-softmax of ``scores / temperature``."""
+    z = np.asarray(scores, dtype=np.float64) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    out: FloatArray = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return out
+
+
+def blend_scores(logits: NDArray[np.floating], temperature: float, lexical: FloatArray | None,
+                 weight: float) -> FloatArray:
+    """Log-linear blend of the network's tempered log-probabilities and the lexical model's (weight on lexical)."""
+    network = log_softmax(logits, temperature)
+    if lexical is None or weight <= 0:
+        return network
+    out: FloatArray = (1.0 - weight) * network + weight * lexical
+    return out
+
+
+def choose_blend(logits: NDArray[np.floating], temperature: float, lexical: FloatArray | None,
+                 targets: NDArray[np.integer], grid: tuple[float, ...] = BLEND_GRID) -> tuple[float, float]:
+    """The lexical weight (from ``grid``) and final temperature that minimise validation NLL."""
+    if lexical is None or len(targets) == 0:
+        return 0.0, 1.0
+    best = (np.inf, 0.0, 1.0)
+    for weight in grid:
+        scores = blend_scores(logits, temperature, lexical, weight)
+        final = fit_temperature(scores, targets)
+        loss = negative_log_likelihood(scores, targets, final)
+        if loss < best[0] - 1e-9:
+            best = (loss, float(weight), final)
+    return best[1], best[2]
 
 
 def choose_threshold(probs: FloatArray, targets: NDArray[np.integer], fallback: int | None,

@@ -71,6 +71,8 @@ class IntentFamily(ModelFamily):
                             "labels": state.labels},
             seed=options.seed,
             extra={"labels": state.labels, "temperature": state.temperature, "threshold": state.threshold,
+                   "lexical_weight": state.blend_weight, "blend_temperature": state.blend_temperature,
+                   "lexical_features": state.lexical.n_features if state.lexical is not None else 0,
                    "fallback_label": fallback, "threshold_rule": FALLBACK_RULE if fallback else None,
                    "top_k": options.top_k, "max_length": options.max_length, "threads": options.threads,
                    "base_model": BASE_MODEL_NAME, "quantization": DESCRIPTIONS[options.quantization],
@@ -79,7 +81,7 @@ class IntentFamily(ModelFamily):
         return Trained(state=state, metadata=metadata)
 
     def save(self, trained: Trained[Any], directory: Path) -> None:
-        """Write model.onnx (int8), tokenizer.json, the drift reference (training texts) and model.json."""
+        """Write model.onnx (int8), tokenizer.json, lexical.npz, the drift reference (training texts), model.json."""
         from nivesh_ml.models.intent.onnx_export import export_int8
 
         directory = Path(directory)
@@ -88,6 +90,8 @@ class IntentFamily(ModelFamily):
         export_int8(state.network, directory / MODEL_FILE, state.tokenizer, state.calibration_texts,
                     state.params.quantization)
         trained.state.tokenizer.save(str(directory / TOKENIZER_FILE))
+        if state.lexical is not None:
+            state.lexical.save(directory)
         texts = state.reference_texts or state.calibration_texts
         if texts:  # named like the route's logged input: {"query": ...} (a batch {"queries": [...]} matches too)
             save_reference(directory, pd.DataFrame({"query": texts}))

@@ -37,6 +37,9 @@ class IntentParams:
     calibration_size: int = 200
     bucket_by_length: bool = True
     refit: bool = False
+    freeze_embeddings: bool = True  # keep the word-piece embedding table at its pre-trained values
+    lexical: bool = True  # blend with a char/word TF-IDF logistic regression (weight chosen on validation)
+    lexical_c: float = 20.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -50,7 +53,7 @@ class IntentParams:
             "fallback_tolerance": 0 <= self.fallback_tolerance < 1,
             "fallback_ceiling": 0 <= self.fallback_ceiling < 1,
             "device": self.device in ("cpu", "cuda"), "quantization": self.quantization in ("static", "dynamic"),
-            "calibration_size": self.calibration_size >= 1,
+            "calibration_size": self.calibration_size >= 1, "lexical_c": self.lexical_c > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

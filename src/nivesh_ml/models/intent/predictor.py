@@ -11,7 +11,9 @@ import onnxruntime as ort
 
 from nivesh_ml.errors import InvalidInput, ModelNotReady
 from nivesh_ml.models.base import ModelMetadata, Predictor
-from nivesh_ml.models.intent.calibration import FloatArray, softmax
+from nivesh_ml.models.intent.calibration import FloatArray, blend_scores, softmax
+from nivesh_ml.models.intent.lexical import FILE_NAME as LEXICAL_FILE
+from nivesh_ml.models.intent.lexical import LexicalModel
 from nivesh_ml.models.intent.tokens import encode, load_tokenizer
 
 MODEL_FILE = "model.onnx"
@@ -20,7 +22,7 @@ SCORE_DIGITS = 4
 
 
 class IntentPredictor(Predictor):
-    """Loads ``model.onnx`` (int8) and ``tokenizer.json``; a batch is one ONNX call."""
+    """Loads ``model.onnx`` (int8), ``tokenizer.json`` and ``lexical.npz``; a batch is one ONNX call."""
 
     def __init__(self, directory: Path, threads: int | None = None) -> None:
         directory = Path(directory)
@@ -31,6 +33,13 @@ class IntentPredictor(Predictor):
             raise ModelNotReady(f"{directory} is not an intent model (missing {missing or ['labels']})")
         self.labels: list[str] = list(extra["labels"])
         self.temperature = float(extra.get("temperature", 1.0))
+        self.lexical_weight = float(extra.get("lexical_weight", 0.0))
+        self.blend_temperature = float(extra.get("blend_temperature", 1.0))
+        self.lexical: LexicalModel | None = None
+        if self.lexical_weight > 0:
+            if not (directory / LEXICAL_FILE).is_file():
+                raise ModelNotReady(f"{directory} lacks {LEXICAL_FILE} (its lexical weight is {self.lexical_weight})")
+            self.lexical = LexicalModel.load(directory / LEXICAL_FILE)
         self.threshold = float(extra.get("threshold", 0.0))
         fallback = extra.get("fallback_label")
         self.fallback: str | None = fallback if fallback in self.labels else None
@@ -47,7 +56,8 @@ class IntentPredictor(Predictor):
         """Calibrated class probabilities, one row per text (columns follow ``labels``)."""
         ids, mask = encode(self.tokenizer, texts)
         (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
-        return softmax(logits, self.temperature)
+        lexical = self.lexical.log_probabilities(texts) if self.lexical is not None else None
+        return softmax(blend_scores(logits, self.temperature, lexical, self.lexical_weight), self.blend_temperature)
 
     def predict(self, batch: Sequence[Any]) -> list[dict[str, Any]]:
         """``{intent, confidence, top_k, fallback}`` for each query of the batch."""

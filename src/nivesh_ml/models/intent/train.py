@@ -17,8 +17,9 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.models.intent.calibration import choose_threshold, fit_temperature, softmax
+from nivesh_ml.models.intent.calibration import blend_scores, choose_blend, choose_threshold, fit_temperature, softmax
 from nivesh_ml.models.intent.data import IntentDataset, cap_per_label, stratified_split
+from nivesh_ml.models.intent.lexical import LexicalModel, fit_lexical
 from nivesh_ml.models.intent.network import IntentNet, base_model_dir
 from nivesh_ml.models.intent.params import FALLBACK_LABEL, IntentParams
 from nivesh_ml.models.intent.tokens import encode, load_tokenizer
@@ -41,6 +42,9 @@ class IntentState:
     train_seconds: float = 0.0
     calibration_texts: list[str] = field(default_factory=list)
     reference_texts: list[str] = field(default_factory=list)  # training texts: the drift reference
+    lexical: LexicalModel | None = None  # the TF-IDF half of the ensemble (None: network alone)
+    blend_weight: float = 0.0  # weight of the lexical log-probabilities, chosen on validation
+    blend_temperature: float = 1.0  # temperature of the blended scores, chosen on validation
 
 
 def seed_everything(seed: int, threads: int) -> None:
@@ -70,7 +74,9 @@ def _tensors(tokenizer: Tokenizer, texts: list[str], device: torch.device) -> tu
 
 def _optimizer(network: IntentNet, params: IntentParams, total_steps: int) -> tuple[Any, Any]:
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
-    encoder = list(network.encoder.named_parameters())
+    if params.freeze_embeddings:
+        network.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    encoder = [(n, p) for n, p in network.encoder.named_parameters() if p.requires_grad]
     groups = [
         {"params": [p for n, p in encoder if not n.endswith(no_decay)], "weight_decay": params.weight_decay,
          "lr": params.learning_rate},
@@ -165,19 +171,22 @@ def fit(dataset: IntentDataset, params: IntentParams) -> IntentState:
     train, valid = stratified_split(dataset, params.validation_fraction, params.seed)
     tokenizer = load_tokenizer(base_model_dir() / "tokenizer.json", params.max_length)
     network, history, best_epoch = _train_network(train, valid, labels, tokenizer, params, params.epochs)
-    temperature, threshold, validation = calibrate(network, tokenizer, valid if len(valid) else train, labels,
-                                                   params)
-    validation["best_epoch"] = float(best_epoch)
+    lexical = fit_lexical(train.texts, train.labels, labels, params.lexical_c) if params.lexical else None
+    calibration = calibrate(network, tokenizer, valid if len(valid) else train, labels, params, lexical)
+    calibration.validation["best_epoch"] = float(best_epoch)
     if params.refit and len(valid):
         seed_everything(params.seed, params.threads)
         network, refit_history, _ = _train_network(dataset, IntentDataset([], []), labels, tokenizer, params,
                                                     best_epoch)
         history.extend({**record, "refit": 1.0} for record in refit_history)
         train = dataset
-    return IntentState(network=network, tokenizer=tokenizer, labels=labels, temperature=temperature,
-                       threshold=threshold, params=params, history=history, validation=validation,
-                       train_seconds=round(time.perf_counter() - started, 2),
-                       calibration_texts=_calibration_sample(train, params), reference_texts=given_texts)
+        lexical = fit_lexical(train.texts, train.labels, labels, params.lexical_c) if params.lexical else None
+    return IntentState(network=network, tokenizer=tokenizer, labels=labels, temperature=calibration.temperature,
+                       threshold=calibration.threshold, params=params, history=history,
+                       validation=calibration.validation, train_seconds=round(time.perf_counter() - started, 2),
+                       calibration_texts=_calibration_sample(train, params), reference_texts=given_texts,
+                       lexical=lexical if calibration.blend_weight > 0 else None,
+                       blend_weight=calibration.blend_weight, blend_temperature=calibration.blend_temperature)
 
 
 def _train_network(train: IntentDataset, valid: IntentDataset, labels: list[str], tokenizer: Tokenizer,
@@ -217,15 +226,35 @@ def _calibration_sample(train: IntentDataset, params: IntentParams) -> list[str]
     return [train.texts[i] for i in sorted(picked.tolist())]
 
 
+@dataclass
+class Calibration:
+    """What the validation part decides: temperatures, the lexical blend weight, the fallback threshold."""
+
+    temperature: float
+    blend_weight: float
+    blend_temperature: float
+    threshold: float
+    validation: dict[str, float]
+
+
 def calibrate(network: IntentNet, tokenizer: Tokenizer, data: IntentDataset, labels: list[str],
-              params: IntentParams) -> tuple[float, float, dict[str, float]]:
-    """Temperature (min NLL) and fallback threshold, both chosen on ``data``."""
+              params: IntentParams, lexical: LexicalModel | None = None) -> Calibration:
+    """Network temperature (min NLL), lexical blend weight + final temperature, fallback threshold, on ``data``."""
     logits = logits_for(network, tokenizer, data.texts)
     index = {label: i for i, label in enumerate(labels)}
     targets = np.array([index[label] for label in data.labels])
     temperature = fit_temperature(logits, targets)
-    probs = softmax(logits, temperature)
+    lexical_scores = lexical.log_probabilities(data.texts) if lexical is not None and len(targets) else None
+    weight, blend_temperature = choose_blend(logits, temperature, lexical_scores, targets)
+    probs = softmax(blend_scores(logits, temperature, lexical_scores, weight), blend_temperature)
     fallback = index.get(FALLBACK_LABEL)
     threshold = choose_threshold(probs, targets, fallback, params.fallback_tolerance, params.fallback_ceiling)
-    accuracy = float((probs.argmax(axis=1) == targets).mean()) if len(targets) else 0.0
-    return temperature, threshold, {"validation_accuracy": round(accuracy, 4), "validation_size": float(len(data))}
+    validation = {"validation_accuracy": _accuracy(probs, targets), "validation_size": float(len(data)),
+                  "validation_accuracy_network": _accuracy(logits, targets)}
+    if lexical_scores is not None:
+        validation["validation_accuracy_lexical"] = _accuracy(lexical_scores, targets)
+    return Calibration(temperature, weight, blend_temperature, threshold, validation)
+
+
+def _accuracy(scores: NDArray[Any], targets: NDArray[Any]) -> float:
+    return round(float((scores.argmax(axis=1) == targets).mean()), 4) if len(targets) else 0.0
