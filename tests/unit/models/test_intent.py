@@ -90,7 +90,7 @@ def test_model_json_carries_labels_and_calibration(model_dir: Path) -> None:
     extra = meta["extra"]
     assert len(extra["labels"]) == 14 and extra["fallback_label"] == "general_chat"
     assert extra["temperature"] > 0 and 0.0 <= extra["threshold"] <= 0.5
-    assert 0.0 <= extra["lexical_weight"] <= 0.6 and extra["blend_temperature"] > 0
+    assert 0.0 <= extra["lexical_weight"] <= 0.9 and extra["blend_temperature"] > 0
     lexical = {"lexical.npz"} if extra["lexical_weight"] > 0 else set()
     assert {p.name for p in model_dir.iterdir()} == {"model.json", "model.onnx", "tokenizer.json", "reference.csv",
                                                       *lexical}

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
-BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
