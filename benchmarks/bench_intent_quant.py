@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
 from nivesh_ml.models.intent import FAMILY
+from nivesh_ml.models.intent.calibration import softmax
 from nivesh_ml.models.intent.data import read_labelled_csv, stratified_split
-from nivesh_ml.models.intent.onnx_export import calibration_reader, export_fp32, ffn_output_matmuls
+from nivesh_ml.models.intent.onnx_export import export_fp32, ffn_output_matmuls, quantize_static_int8
 from nivesh_ml.models.intent.tokens import encode
 
 BANKING77 = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "train.csv"
@@ -37,11 +37,6 @@ def logits(path: Path, tokenizer: Any, texts: list[str]) -> np.ndarray:
     return np.array(out)
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
 def main() -> None:
     if not BANKING77.is_file():
         print(json.dumps({"skipped": f"{BANKING77} not found"}))
@@ -57,19 +52,15 @@ def main() -> None:
 
         ffn, names = ffn_output_matmuls(fp32), list[str]()
         last = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul" and "layer.5/" in n.name]
-        recipes: dict[str, tuple[list[str], dict[str, Any], QuantType]] = {
-            "every MatMul int8 (previous)": (names, {}, QuantType.QUInt8),
-            "feed-forward outputs kept fp32 (served)": (ffn, {}, QuantType.QUInt8),
-            "last layer kept fp32": (last, {}, QuantType.QUInt8),
-            "symmetric int8 activations": (names, {"ActivationSymmetric": True}, QuantType.QInt8),
+        recipes: dict[str, tuple[list[str], bool]] = {
+            "every MatMul int8 (previous)": (names, False),
+            "feed-forward outputs kept fp32 (served)": (ffn, False),
+            "last layer kept fp32": (last, False),
+            "symmetric int8 activations": (names, True),
         }
-        for name, (exclude, extra, activation) in recipes.items():
-            out = Path(tmp) / "int8.onnx"
-            quantize_static(str(fp32), str(out), calibration_reader(state.tokenizer, state.calibration_texts),
-                            quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"], per_channel=True,
-                            activation_type=activation, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=exclude,
-                            extra_options={"MatMulConstBOnly": True, **extra})
+        for name, (exclude, symmetric) in recipes.items():
+            out = quantize_static_int8(fp32, Path(tmp) / "int8.onnx", state.tokenizer, state.calibration_texts,
+                                       exclude, symmetric_activations=symmetric)
             quantized = softmax(logits(out, state.tokenizer, evaluate))
             kl = np.sum(reference * (np.log(reference + 1e-12) - np.log(quantized + 1e-12)), axis=1).mean()
             print(json.dumps({"recipe": name, "top1_agreement_with_fp32":

@@ -81,10 +81,25 @@ def ffn_output_matmuls(path: Path) -> list[str]:
             if node.op_type == "MatMul" and "/output/dense/" in node.name and "/attention/" not in node.name]
 
 
+def quantize_static_int8(fp32: Path, path: Path, tokenizer: Tokenizer, calibration_texts: Sequence[str],
+                         exclude: Sequence[str] | None = None, symmetric_activations: bool = False) -> Path:
+    """Static QDQ int8 of an fp32 export; ``exclude`` MatMuls stay fp32 (default: the feed-forward outputs)."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    excluded = ffn_output_matmuls(fp32) if exclude is None else list(exclude)
+    activation = QuantType.QInt8 if symmetric_activations else QuantType.QUInt8
+    quantize_static(str(fp32), str(path), calibration_reader(tokenizer, calibration_texts),
+                    quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"], per_channel=True,
+                    activation_type=activation, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded,
+                    extra_options={"MatMulConstBOnly": True, "ActivationSymmetric": symmetric_activations})
+    return path
+
+
 def export_int8(network: IntentNet, path: Path, tokenizer: Tokenizer, calibration_texts: Sequence[str],
                 mode: str = "static") -> Path:
     """Write the int8 ONNX model to ``path`` (``mode``: static or dynamic quantisation)."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     if mode not in QUANTIZATION_MODES:
         raise InvalidInput(f"quantization must be one of {QUANTIZATION_MODES}, got {mode!r}")
@@ -94,9 +109,5 @@ def export_int8(network: IntentNet, path: Path, tokenizer: Tokenizer, calibratio
         if mode == "dynamic":
             quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8)
             return path
-        quantize_static(str(fp32), str(path), calibration_reader(tokenizer, calibration_texts),
-                        quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"], per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=ffn_output_matmuls(fp32),
-                        extra_options={"MatMulConstBOnly": True})
+        quantize_static_int8(fp32, path, tokenizer, calibration_texts)
     return path
