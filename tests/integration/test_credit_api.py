@@ -6,16 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from nivesh_ml.config import Settings
 from nivesh_ml.data.synthetic import generate_applicants
-from nivesh_ml.pipelines.training import train_model
-from nivesh_ml.serving.app import create_app
+from tests.promoted import app_client, promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,15 +29,12 @@ APPLICANT: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("credit-api") / "var"
-    result = train_model(Settings(home=home), "credit", None, TINY, promote=True)
-    assert result.promotion and result.promotion["promoted"]
-    return home
+    return promoted_home(tmp_path_factory, "credit", TINY)[0]
 
 
 @pytest.fixture
-def client(home: Path) -> Any:
-    with TestClient(create_app(Settings(home=home))) as client:
+def client(home: Path) -> Iterator[TestClient]:
+    with app_client(home) as client:
         yield client
 
 

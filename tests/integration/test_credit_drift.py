@@ -14,9 +14,9 @@ from nivesh_ml.data.schemas import CreditApplication
 from nivesh_ml.data.synthetic import generate_applicants
 from nivesh_ml.monitoring.reference import load_reference
 from nivesh_ml.pipelines.drift_check import drift_check_and_retrain
-from nivesh_ml.pipelines.training import train_model
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.app import create_app
+from tests.promoted import promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -53,10 +53,7 @@ def drift_of_credit(settings: Settings) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A promoted tiny credit model (trained once for the module)."""
-    home = tmp_path_factory.mktemp("credit-drift") / "var"
-    result = train_model(Settings(home=home), "credit", None, TINY, promote=True)
-    assert result.promotion and result.promotion["promoted"]
-    return home
+    return promoted_home(tmp_path_factory, "credit", TINY)[0]
 
 
 def test_saved_reference_is_the_applicant_fields_without_target_or_ids(home: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from nivesh_ml.config import Settings
 from nivesh_ml.data import bundled_path
-from nivesh_ml.pipelines.training import train_model
-from nivesh_ml.serving.app import create_app
+from tests.promoted import app_client, promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -22,16 +21,14 @@ SHORT = {"epochs": 2, "batch_size": 32, "learning_rate": 1.5e-4, "max_length": 3
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("intent-api") / "var"
-    result = train_model(Settings(home=home), "intent", None, SHORT, promote=True)
-    assert result.promotion and result.promotion["promoted"]
+    home, result = promoted_home(tmp_path_factory, "intent", SHORT)
     assert len(result.metrics["per_class"]) == 14
     return home
 
 
 @pytest.fixture
-def client(home: Path) -> Any:
-    with TestClient(create_app(Settings(home=home))) as client:
+def client(home: Path) -> Iterator[TestClient]:
+    with app_client(home) as client:
         yield client
 
 

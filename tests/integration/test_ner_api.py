@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from nivesh_ml.config import Settings
 from nivesh_ml.data import bundled_path
-from nivesh_ml.pipelines.training import train_model
-from nivesh_ml.serving.app import create_app
+from tests.promoted import app_client, promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -22,16 +21,14 @@ TINY = {"epochs": 2, "width": 32, "depth": 2, "embed_size": 500, "hidden_width":
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("ner-api") / "var"
-    result = train_model(Settings(home=home), "ner", None, TINY, promote=True)
-    assert result.promotion and result.promotion["promoted"]
+    home, result = promoted_home(tmp_path_factory, "ner", TINY)
     assert set(result.metrics["per_label"]) <= {"MONEY", "DATE", "CATEGORY", "MERCHANT", "ACCOUNT"}
     return home
 
 
 @pytest.fixture
-def client(home: Path) -> Any:
-    with TestClient(create_app(Settings(home=home))) as client:
+def client(home: Path) -> Iterator[TestClient]:
+    with app_client(home) as client:
         yield client
 
 

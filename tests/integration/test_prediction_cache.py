@@ -9,18 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nivesh_ml.config import Settings
-from nivesh_ml.pipelines.training import train_model
 from nivesh_ml.serving.app import create_app
 from tests.integration.test_credit_api import APPLICANT, TINY
+from tests.promoted import promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("cache-api") / "var"
-    train_model(Settings(home=home), "credit", None, TINY, promote=True)
-    return home
+    return promoted_home(tmp_path_factory, "credit", TINY)[0]
 
 
 def _count(metrics: str, outcome: str) -> float:

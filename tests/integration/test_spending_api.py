@@ -12,10 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from nivesh_ml.config import Settings
 from nivesh_ml.data.synthetic import generate_transactions
-from nivesh_ml.pipelines.training import train_model
-from nivesh_ml.serving.app import create_app
+from tests.promoted import app_client, promoted_home
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -31,15 +29,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
-    home = tmp_path_factory.mktemp("spending-api") / "var"
-    result = train_model(Settings(home=home), "spending", data, TINY, promote=True)
-    assert result.promotion and result.promotion["promoted"]
-    return home
+    return promoted_home(tmp_path_factory, "spending", TINY, data)[0]
 
 
 @pytest.fixture
 def client(home: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(home=home))) as client:
+    with app_client(home) as client:
         yield client
 
 
@@ -49,7 +44,7 @@ def _records(data: Path, user: str, months: list[str] | None = None) -> list[dic
     if months is not None:
         rows = rows[rows["timestamp"].str[:7].isin(months)]
     cols = ["transaction_id", "timestamp", "amount", "direction", "category", "currency"]
-    return [{k: v for k, v in r.items() if isinstance(v, str)} for r in rows[cols].to_dict("records")]
+    return [{str(k): v for k, v in r.items() if isinstance(v, str)} for r in rows[cols].to_dict("records")]
 
 
 def test_inline_history_gives_forecasts_per_category_and_total(client: TestClient, data: Path) -> None:
