@@ -58,7 +58,7 @@ def torch_single(state: Any) -> Any:
     """Single-query prediction with the same fine-tuned network in PyTorch eager (fp32)."""
     import torch
 
-    from nivesh_ml.models.intent.calibration import blend_scores, softmax
+    from nivesh_ml.models.intent.calibration import blend_probabilities
     from nivesh_ml.models.intent.tokens import encode
 
     def run(text: str) -> Any:
@@ -66,7 +66,7 @@ def torch_single(state: Any) -> Any:
         with torch.inference_mode():
             logits = state.network(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
         lexical = state.lexical.log_probabilities([text]) if state.lexical is not None else None
-        return softmax(blend_scores(logits, state.temperature, lexical, state.blend_weight), state.blend_temperature)
+        return blend_probabilities(logits, state.temperature, lexical, state.blend_weight, state.blend_temperature)
 
     return run
 

@@ -11,12 +11,17 @@ FloatArray = NDArray[np.float64]
 BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+def log_softmax(scores: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
+    """Row-wise log-softmax of ``scores / temperature``."""
+    z = np.asarray(scores, dtype=np.float64) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    out: FloatArray = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return out
+
+
 def softmax(logits: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
     """Row-wise softmax of ``logits / temperature``."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    out: FloatArray = e / e.sum(axis=1, keepdims=True)
+    out: FloatArray = np.exp(log_softmax(logits, temperature))
     return out
 
 
@@ -36,14 +41,6 @@ def fit_temperature(logits: NDArray[np.floating], targets: NDArray[np.integer]) 
     return round(float(grid[int(np.argmin(losses))]), 4)
 
 
-def log_softmax(scores: NDArray[np.floating], temperature: float = 1.0) -> FloatArray:
-    """Row-wise log-softmax of ``scores / temperature``."""
-    z = np.asarray(scores, dtype=np.float64) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    out: FloatArray = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return out
-
-
 def blend_scores(logits: NDArray[np.floating], temperature: float, lexical: FloatArray | None,
                  weight: float) -> FloatArray:
     """Log-linear blend of the network's tempered log-probabilities and the lexical model's (weight on lexical)."""
@@ -52,6 +49,12 @@ def blend_scores(logits: NDArray[np.floating], temperature: float, lexical: Floa
         return network
     out: FloatArray = (1.0 - weight) * network + weight * lexical
     return out
+
+
+def blend_probabilities(logits: NDArray[np.floating], temperature: float, lexical: FloatArray | None,
+                        weight: float, blend_temperature: float) -> FloatArray:
+    """The served probabilities: the blended scores under the final temperature."""
+    return softmax(blend_scores(logits, temperature, lexical, weight), blend_temperature)
 
 
 def choose_blend(logits: NDArray[np.floating], temperature: float, lexical: FloatArray | None,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nivesh_ml.models.intent.calibration import FloatArray
+from nivesh_ml.models.intent.calibration import FloatArray, log_softmax
 
 FILE_NAME = "lexical.npz"
 CHAR_NGRAMS = (2, 5)
@@ -74,9 +74,6 @@ class LexicalModel:
                            len(char_vocab))
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=float)
-        self._arrays = {"char_vocab": np.asarray(list(char_vocab), dtype=str), "char_idf": self.char.idf,
-                        "word_vocab": np.asarray(list(word_vocab), dtype=str), "word_idf": self.word.idf,
-                        "coef": self.coef, "intercept": self.intercept}
 
     @property
     def n_features(self) -> int:
@@ -95,13 +92,14 @@ class LexicalModel:
             columns, values = self.features(text)
             if len(columns):
                 scores[row] += self.coef[:, columns] @ values
-        scores -= scores.max(axis=1, keepdims=True)
-        out: FloatArray = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-        return out
+        return log_softmax(scores)
 
     def save(self, directory: Path) -> None:
         """Write ``lexical.npz`` (plain arrays; loading never unpickles)."""
-        arrays: dict[str, Any] = self._arrays
+        arrays: dict[str, Any] = {  # a vocabulary dict's order is its column order
+            "char_vocab": np.asarray(list(self.char.vocabulary), dtype=str), "char_idf": self.char.idf,
+            "word_vocab": np.asarray(list(self.word.vocabulary), dtype=str), "word_idf": self.word.idf,
+            "coef": self.coef, "intercept": self.intercept}
         np.savez_compressed(Path(directory) / FILE_NAME, **arrays)
 
     @classmethod

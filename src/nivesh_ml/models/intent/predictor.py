@@ -11,7 +11,7 @@ import onnxruntime as ort
 
 from nivesh_ml.errors import InvalidInput, ModelNotReady
 from nivesh_ml.models.base import ModelMetadata, Predictor
-from nivesh_ml.models.intent.calibration import FloatArray, blend_scores, softmax
+from nivesh_ml.models.intent.calibration import FloatArray, blend_probabilities
 from nivesh_ml.models.intent.lexical import FILE_NAME as LEXICAL_FILE
 from nivesh_ml.models.intent.lexical import LexicalModel
 from nivesh_ml.models.intent.tokens import encode, load_tokenizer
@@ -57,7 +57,7 @@ class IntentPredictor(Predictor):
         ids, mask = encode(self.tokenizer, texts)
         (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
         lexical = self.lexical.log_probabilities(texts) if self.lexical is not None else None
-        return softmax(blend_scores(logits, self.temperature, lexical, self.lexical_weight), self.blend_temperature)
+        return blend_probabilities(logits, self.temperature, lexical, self.lexical_weight, self.blend_temperature)
 
     def predict(self, batch: Sequence[Any]) -> list[dict[str, Any]]:
         """``{intent, confidence, top_k, fallback}`` for each query of the batch."""

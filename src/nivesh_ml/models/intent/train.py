@@ -17,7 +17,7 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.models.intent.calibration import blend_scores, choose_blend, choose_threshold, fit_temperature, softmax
+from nivesh_ml.models.intent.calibration import blend_probabilities, choose_blend, choose_threshold, fit_temperature
 from nivesh_ml.models.intent.data import IntentDataset, cap_per_label, stratified_split
 from nivesh_ml.models.intent.lexical import LexicalModel, fit_lexical
 from nivesh_ml.models.intent.network import IntentNet, base_model_dir
@@ -246,7 +246,7 @@ def calibrate(network: IntentNet, tokenizer: Tokenizer, data: IntentDataset, lab
     temperature = fit_temperature(logits, targets)
     lexical_scores = lexical.log_probabilities(data.texts) if lexical is not None and len(targets) else None
     weight, blend_temperature = choose_blend(logits, temperature, lexical_scores, targets)
-    probs = softmax(blend_scores(logits, temperature, lexical_scores, weight), blend_temperature)
+    probs = blend_probabilities(logits, temperature, lexical_scores, weight, blend_temperature)
     fallback = index.get(FALLBACK_LABEL)
     threshold = choose_threshold(probs, targets, fallback, params.fallback_tolerance, params.fallback_ceiling)
     validation = {"validation_accuracy": _accuracy(probs, targets), "validation_size": float(len(data)),
