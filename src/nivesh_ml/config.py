@@ -19,6 +19,13 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     log_json: bool = True
     cors_origins: list[str] = []
+    # Requests handled at once by one worker; more answer 429 with Retry-After (0 = no cap).
+    max_in_flight: int = Field(64, ge=0)
+    # Per API key (or client address without keys) on /predict/advice, per minute (0 = no limit).
+    advice_rate_per_minute: int = Field(30, ge=0)
+    # Background retry of models that failed to load at start-up: first wait, doubling up to the max.
+    model_retry_initial_s: float = Field(5.0, gt=0)
+    model_retry_max_s: float = Field(300.0, gt=0)
 
 
 class CacheSettings(BaseModel):
@@ -26,6 +33,7 @@ class CacheSettings(BaseModel):
 
     type: Literal["auto", "memory", "redis", "none"] = "auto"
     max_items: int = Field(10_000, ge=1)
+    max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     ttl_seconds: int = Field(3600, ge=1)
 
 
@@ -36,6 +44,8 @@ class FeatureStoreSettings(BaseModel):
     sqlite_path: Path | None = None
     ttl_days: int = Field(800, ge=1)
     history_max_transactions: int = Field(5000, ge=10)
+    # Longest wait for a SQLite lock on the request path; beyond it the request answers 503 store_busy.
+    lock_timeout_s: float = Field(2.0, gt=0, le=30)
 
 
 class RegistrySettings(BaseModel):
@@ -55,6 +65,8 @@ class AdvisorSettings(BaseModel):
     gemini_base_url: str | None = None
     llm_model: str = "llama3.1"
     timeout_s: float = Field(20.0, gt=0)
+    # One deadline for a whole advice turn: provider calls and their retries live inside it.
+    turn_deadline_s: float = Field(30.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
     breaker_failures: int = Field(3, ge=1)
     breaker_reset_s: float = Field(60.0, gt=0)
@@ -67,6 +79,8 @@ class AnomalySettings(BaseModel):
     """Anomaly detection."""
 
     target_fpr: float = Field(0.01, gt=0, lt=0.5)
+    # Per-category tables kept in a user's profile (the most frequent; the rest fold into "other").
+    profile_max_categories: int = Field(64, ge=4)
 
 
 class MonitoringSettings(BaseModel):
@@ -74,6 +88,7 @@ class MonitoringSettings(BaseModel):
 
     drift_threshold: float = Field(0.3, gt=0, le=1)
     prediction_log_max_rows: int = Field(200_000, ge=100)
+    prediction_log_max_bytes: int = Field(256 * 1024 * 1024, ge=64 * 1024)
     prediction_log_enabled: bool = True
 
 

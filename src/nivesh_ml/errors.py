@@ -64,6 +64,43 @@ class UpstreamUnavailable(NiveshError):
     code = "upstream_unavailable"
 
 
+class StoreUnavailable(UpstreamUnavailable):
+    """The feature store (SQLite or Redis) failed: connection, timeout or lock wait over its budget."""
+
+    code = "store_unavailable"
+
+
+class StoreBusy(StoreUnavailable):
+    """A SQLite write lock was not granted within the request's lock budget."""
+
+    code = "store_busy"
+
+
+class DeadlineExceeded(NiveshError):
+    """The request's overall time budget ran out (e.g. an advisor turn with slow provider retries)."""
+
+    status_code = 503
+    code = "deadline_exceeded"
+
+
+class ModelLoadFailed(NiveshError):
+    """A champion artefact could not be verified or loaded; the model already served stays in place."""
+
+    status_code = 503
+    code = "model_load_failed"
+
+
+class RateLimited(NiveshError):
+    """Too many requests for this key/client, or too many in flight in this worker."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int = 1, details: object = None) -> None:
+        super().__init__(message, details=details if details is not None else {"retry_after_s": retry_after_s})
+        self.retry_after_s = max(1, int(retry_after_s))
+
+
 class GateRejected(NiveshError):
     """A candidate model did not pass the promotion gate."""
 
