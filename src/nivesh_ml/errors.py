@@ -84,9 +84,12 @@ class DeadlineExceeded(NiveshError):
 
 
 class ModelLoadFailed(NiveshError):
-    """A champion artefact could not be verified or loaded; the model already served stays in place."""
+    """A champion artefact could not be verified or loaded; the model already served stays in place.
 
-    status_code = 503
+    409 as DESIGN §8 fixes it: the request conflicts with the registry's state (a champion that cannot serve).
+    """
+
+    status_code = 409
     code = "model_load_failed"
 
 
