@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from nivesh_ml.config import Settings, get_settings
+from nivesh_ml.commands import advisor, anomaly, ner, ops, spending
+from nivesh_ml.commands.common import cli_settings, console, out, parse_params, print_json, resolve_model_dir
 from nivesh_ml.errors import NiveshError
 from nivesh_ml.logs import configure_logging
 
@@ -22,43 +21,9 @@ data_app = typer.Typer(help="Data sets: synthetic Indian transactions and credit
 models_app = typer.Typer(help="Registered models: list, promote, roll back.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
-console = Console(stderr=True)
-out = Console()
 
-# Optional command groups contributed by feature modules: each has register(app).
-EXTRA_COMMAND_MODULES = ("nivesh_ml.commands.intent", "nivesh_ml.commands.ner", "nivesh_ml.commands.spending",
-                         "nivesh_ml.commands.anomaly", "nivesh_ml.commands.credit",
-                         "nivesh_ml.commands.advisor", "nivesh_ml.commands.ops")
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, json_logs=False)
-    return settings
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print a clear error and exit (no traceback)."""
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
-
-
-def parse_params(params: list[str] | None) -> dict[str, Any]:
-    """``key=value`` pairs; values parsed as JSON when they look like it."""
-    parsed: dict[str, Any] = {}
-    for item in params or []:
-        if "=" not in item:
-            fail(f"--param expects key=value, got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            parsed[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            parsed[key.strip()] = value
-    return parsed
+# The command groups of the feature areas, each with register(app); adding one is an edit here.
+COMMAND_GROUPS = (ner, spending, anomaly, advisor, ops)
 
 
 ModelArg = Annotated[str, typer.Argument(help="intent, ner, spending, anomaly or credit")]
@@ -71,7 +36,7 @@ def bootstrap(force: Annotated[bool, typer.Option(help="promote even if worse th
     """Make bundled data, train every model, register, promote to champion."""
     from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
 
-    settings = _settings()
+    settings = cli_settings()
     results = run_bootstrap(settings, models=only, force=force)
     table = Table("model", "version", "promoted", "metrics")
     for r in results:
@@ -96,7 +61,7 @@ def train(model: ModelArg, data: DataOpt = None,
     """Train a model, evaluate it on held-out data, optionally register and promote."""
     from nivesh_ml.pipelines.training import train_model
 
-    settings = _settings()
+    settings = cli_settings()
     options = {"text_col": text_col, "label_col": label_col, "epochs": epochs, "target": target,
                "positive": positive, **parse_params(param)}
     if seed is not None:
@@ -105,24 +70,6 @@ def train(model: ModelArg, data: DataOpt = None,
     result = train_model(settings, model, data, options, output, register=register, promote=promote,
                          force=force)
     print_json(result.as_dict())
-
-
-def resolve_model_dir(settings: Settings, model: str, ref: str | None) -> Path:
-    """A model directory from ``--model``: a path, a registry version number, or the champion."""
-    from nivesh_ml.registry import ModelRegistry
-
-    if ref and Path(ref).is_dir():
-        return Path(ref)
-    registry = ModelRegistry(settings)
-    if ref and ref.lstrip("v").isdigit():
-        return registry._materialise(model, ref.lstrip("v")).directory
-    if ref and ref != "champion":
-        fail(f"--model {ref!r} is neither a directory nor a version number")
-    local = registry.champion(model)
-    if local is None:
-        fail(f"no champion for {model}: train one with `nivesh-ml train {model} --promote`")
-    assert local is not None
-    return local.directory
 
 
 @app.command()
@@ -138,7 +85,7 @@ def evaluate(model: ModelArg, data: Annotated[Path, typer.Option("--data", help=
     """Evaluate a model on a labelled file."""
     from nivesh_ml.models import get_family
 
-    settings = _settings()
+    settings = cli_settings()
     family = get_family(model)
     options = {k: v for k, v in {"text_col": text_col, "label_col": label_col, "target": target,
                                  "positive": positive, "slice": slice_col, "horizon": horizon}.items() if v}
@@ -167,7 +114,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     from nivesh_ml.pipelines.training import after_bootstrap, missing_champions
     from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
 
-    settings = _settings()
+    settings = cli_settings()
     bind = host or settings.server.host
     if not settings.api_keys and bind not in ("127.0.0.1", "localhost", "::1"):
         console.print("[yellow]NIVESH_API_KEYS is not set: binding to 127.0.0.1 only.[/]")
@@ -194,7 +141,7 @@ def data_generate(users: Annotated[int, typer.Option(min=1, help="number of user
     """Synthetic Indian transactions (with labelled anomalies), users and credit applicants."""
     from nivesh_ml.data.synthetic import write_dataset
 
-    _settings()
+    cli_settings()
     summary = write_dataset(out_dir, users, months, seed=seed, n_applicants=applicants)
     print_json(summary)
 
@@ -204,7 +151,7 @@ def models_list(model: ModelArg) -> None:
     """Registered versions of a model with metrics; the champion marked."""
     from nivesh_ml.registry import ModelRegistry
 
-    print_json(ModelRegistry(_settings()).versions(model))
+    print_json(ModelRegistry(cli_settings()).versions(model))
 
 
 @models_app.command("promote")
@@ -214,24 +161,14 @@ def models_promote(model: ModelArg, version: Annotated[str, typer.Argument(help=
     from nivesh_ml.models import get_family
     from nivesh_ml.registry import ModelRegistry
 
-    decision = ModelRegistry(_settings()).promote(get_family(model), version, force=force)
+    decision = ModelRegistry(cli_settings()).promote(get_family(model), version, force=force)
     print_json(decision.as_dict())
     if not decision.promoted:
         raise typer.Exit(1)
 
 
-def _register_extra_commands() -> None:
-    for name in EXTRA_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
-
-
-_register_extra_commands()
+for group in COMMAND_GROUPS:
+    group.register(app)
 
 
 def main() -> None:

@@ -45,3 +45,10 @@ def test_bad_input_gives_a_message_not_a_traceback(tmp_path: Path, args: tuple[s
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
     assert "error" in (result.stderr + result.stdout).lower()
+
+
+def test_help_lists_every_command_group(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("parse-narration", "forecast", "score", "advisor", "drift", "pipeline"):
+        assert command in result.stdout, command

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from nivesh_ml.commands.common import cli_settings, fail, print_json
+
 advisor_app = typer.Typer(help="The LLM financial advisor.", no_args_is_help=True)
 
 
@@ -19,11 +21,10 @@ def chat(user_id: Annotated[str, typer.Option("--user-id", help="whose transacti
          ) -> None:
     """Chat on stdin: one message per line; replies print with their sources (Ctrl-D or 'exit' ends)."""
     from nivesh_ml.advisor.service import Advisor, advise
-    from nivesh_ml.cli import _settings, fail
     from nivesh_ml.errors import NiveshError
     from nivesh_ml.features.store import create_store
 
-    settings = _settings()
+    settings = cli_settings()
     try:
         advisor = Advisor(settings)
         store = create_store(settings)
@@ -68,7 +69,6 @@ def export_tuning_cmd(out: Annotated[Path, typer.Option("--out", help="output JS
                       = None) -> None:
     """Write the Gemini supervised-tuning data set (JSONL) from the curated Q/A pairs."""
     from nivesh_ml.advisor.tuning import export_tuning
-    from nivesh_ml.cli import fail, print_json
     from nivesh_ml.errors import NiveshError
 
     try:
@@ -81,11 +81,10 @@ def export_tuning_cmd(out: Annotated[Path, typer.Option("--out", help="output JS
 def build_index_cmd() -> None:
     """Export the MiniLM encoder to ONNX (once) and embed the knowledge base."""
     from nivesh_ml.advisor.retrieval import build_index
-    from nivesh_ml.cli import _settings, fail, print_json
     from nivesh_ml.errors import NiveshError
 
     try:
-        print_json(build_index(_settings()))
+        print_json(build_index(cli_settings()))
     except NiveshError as exc:
         fail(exc.message)
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nivesh_ml.commands.common import cli_settings, print_json, resolve_model_dir
+
 score_app = typer.Typer(help="Batch scoring of data files.", no_args_is_help=True)
 
 
@@ -16,11 +18,10 @@ def score_anomaly(data: Annotated[Path, typer.Option("--data", help="transaction
                   model_ref: Annotated[str | None, typer.Option("--model", help="dir, version or champion")]
                   = None) -> None:
     """Score every transaction (against its user's earlier rows): transaction_id, score, is_anomaly, reasons."""
-    from nivesh_ml.cli import _settings, print_json, resolve_model_dir
     from nivesh_ml.data.loaders import load_transactions
     from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
 
-    settings = _settings()
+    settings = cli_settings()
     predictor = FAMILY.load(resolve_model_dir(settings, "anomaly", model_ref))
     assert isinstance(predictor, AnomalyPredictor)
     scored = predictor.score_frame(load_transactions(data))

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nivesh_ml.commands.common import cli_settings, fail, print_json, resolve_model_dir
+
 
 def parse_narration_command(
         text: Annotated[str, typer.Argument(help="a narration such as UPI/DR/4123.../SWIGGY/YESB/... or a bank SMS")],
@@ -17,7 +19,6 @@ def parse_narration_command(
                                                                       "'champion' (rules only when omitted)")]
         = None) -> None:
     """Parse one bank narration / SMS and print its fields as JSON."""
-    from nivesh_ml.cli import _settings, fail, print_json, resolve_model_dir
     from nivesh_ml.errors import NiveshError
     from nivesh_ml.models.ner import FAMILY
     from nivesh_ml.models.ner.narration import parse_narration
@@ -27,7 +28,7 @@ def parse_narration_command(
         reference: date = parse_reference_date(reference_date)
         predictor = None
         if model_ref:
-            predictor = FAMILY.load(resolve_model_dir(_settings(), "ner", model_ref))
+            predictor = FAMILY.load(resolve_model_dir(cli_settings(), "ner", model_ref))
         print_json(parse_narration(check_text(text), reference, predictor).as_dict())
     except NiveshError as exc:
         fail(exc.message)

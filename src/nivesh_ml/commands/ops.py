@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from nivesh_ml.commands.common import cli_settings, fail, parse_params, print_json
+
 PIPELINES = ("weekly-retrain", "drift-check")
 STEP_NAMES = ("validate", "train", "promote", "reload", "drift", "retrain-if-drifted")
 # BashOperator's default skip_on_exit_code: a retraining task whose model did not drift shows as skipped.
@@ -22,12 +24,6 @@ ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="training op
 SinceOpt = Annotated[float, typer.Option("--since", min=0.01, help="days of logged predictions to compare")]
 
 
-def _settings() -> Any:
-    from nivesh_ml.cli import _settings as cli_settings
-
-    return cli_settings()
-
-
 @drift_app.command("check")
 def drift_check(model: Annotated[str, typer.Argument(help="intent, ner, spending, anomaly or credit")],
                 since: SinceOpt = 7.0,
@@ -35,10 +31,9 @@ def drift_check(model: Annotated[str, typer.Argument(help="intent, ner, spending
                 model_dir: Annotated[Path | None, typer.Option(help="a saved model dir instead of the champion")]
                 = None) -> None:
     """Evidently drift share of MODEL's recent logged inputs vs its reference data; exit 1 when drifted."""
-    from nivesh_ml.cli import print_json
     from nivesh_ml.monitoring.drift import check_model_drift
 
-    result = check_model_drift(_settings(), model, since, report, model_dir)
+    result = check_model_drift(cli_settings(), model, since, report, model_dir)
     print_json({**{k: v for k, v in result.as_dict().items() if k != "columns"},
                 "drifted_columns": result.drifted_columns})
     if result.drift_detected:
@@ -50,11 +45,10 @@ def pipeline_run(name: Annotated[str, typer.Argument(help=" or ".join(PIPELINES)
                  model: ModelsOpt = None, data: DataOpt = None, param: ParamOpt = None, since: SinceOpt = 7.0,
                  retrain: Annotated[bool, typer.Option(help="drift-check: retrain drifted models")] = True) -> None:
     """Run a whole pipeline in this process (the same steps as the Airflow DAG)."""
-    from nivesh_ml.cli import fail, parse_params, print_json
     from nivesh_ml.pipelines.drift_check import drift_check_and_retrain
     from nivesh_ml.pipelines.retrain import weekly_retrain
 
-    settings = _settings()
+    settings = cli_settings()
     options = parse_params(param)
     if name == "weekly-retrain":
         print_json(weekly_retrain(settings, model, data, options))
@@ -72,11 +66,10 @@ def pipeline_step(step: Annotated[str, typer.Argument(help=", ".join(STEP_NAMES)
     """Run one pipeline step (an Airflow task); prints its result as JSON on one line."""
     import json
 
-    from nivesh_ml.cli import fail, parse_params
     from nivesh_ml.pipelines import drift_check as dc
     from nivesh_ml.pipelines import retrain as rt
 
-    settings = _settings()
+    settings = cli_settings()
     options = parse_params(param)
     if step == "drift":
         result: Any = dc.step_drift(settings, run_id, [model] if model else None, since)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from nivesh_ml.commands.common import cli_settings, fail, print_json, resolve_model_dir
+
 
 class UserOrCommandGroup(TyperGroup):
     """``forecast USER_ID ...`` runs the ``user`` command; ``forecast batch ...`` the batch job."""
@@ -24,7 +26,6 @@ forecast_app = typer.Typer(cls=UserOrCommandGroup, no_args_is_help=True,
 
 
 def _model(settings: Any, ref: str | None) -> tuple[Path, str]:
-    from nivesh_ml.cli import resolve_model_dir
     from nivesh_ml.models.base import ModelMetadata
 
     directory = resolve_model_dir(settings, "spending", ref)
@@ -41,13 +42,12 @@ def forecast_user_command(
     model_ref: Annotated[str | None, typer.Option("--model", help="dir, version or champion")] = None,
 ) -> None:
     """Forecast one user's monthly spend per category and in total (JSON on stdout)."""
-    from nivesh_ml.cli import _settings, fail, print_json
     from nivesh_ml.data.loaders import load_transactions
     from nivesh_ml.features.store import create_store
     from nivesh_ml.models.spending import FAMILY
     from nivesh_ml.models.spending.service import forecast_user_id
 
-    settings = _settings()
+    settings = cli_settings()
     directory, version = _model(settings, model_ref)
     predictor = FAMILY.load(directory)
     if data is not None:
@@ -85,10 +85,9 @@ def forecast_batch_command(
     """Forecast every user with a stored history into the feature store (namespace ``forecast``)."""
     from rich.progress import Progress
 
-    from nivesh_ml.cli import _settings, print_json
     from nivesh_ml.models.spending.batch import BatchOptions, run_batch
 
-    settings = _settings()
+    settings = cli_settings()
     directory, version = _model(settings, model_ref)
     options = BatchOptions(months=months, partition_size=partition_size, n_workers=workers,
                            prophet_categories=prophet_categories)
