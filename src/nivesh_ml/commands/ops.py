@@ -31,11 +31,10 @@ def drift_check(model: Annotated[str, typer.Argument(help="intent, ner, spending
                 model_dir: Annotated[Path | None, typer.Option(help="a saved model dir instead of the champion")]
                 = None) -> None:
     """Evidently drift share of MODEL's recent logged inputs vs its reference data; exit 1 when drifted."""
-    from nivesh_ml.monitoring.drift import check_model_drift
+    from nivesh_ml.pipelines.drift_check import check_model_drift, drift_summary
 
     result = check_model_drift(cli_settings(), model, since, report, model_dir)
-    print_json({**{k: v for k, v in result.as_dict().items() if k != "columns"},
-                "drifted_columns": result.drifted_columns})
+    print_json(drift_summary(result))
     if result.drift_detected:
         raise typer.Exit(1)
 

@@ -1,12 +1,12 @@
 """Data drift between a model's reference data and its recently logged inputs (Evidently DataDriftPreset).
 
-This is the only module that imports ``evidently``.
+Pure computation on two frames: loading the champion, its reference and the prediction log, and recording the
+result, is :func:`nivesh_ml.pipelines.drift_check.check_model_drift`. This is the only module that imports
+``evidently``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from nivesh_ml.config import Settings
-from nivesh_ml.errors import InvalidInput, NotFound
-from nivesh_ml.monitoring.prediction_log import PredictionLog
-from nivesh_ml.monitoring.reference import load_reference
-from nivesh_ml.monitoring.state import write_drift_state
-
-log = logging.getLogger(__name__)
+from nivesh_ml.errors import InvalidInput
 
 MIN_CURRENT_ROWS = 30
 # A string column with many distinct, longish values is free text: compared through its length and word count.
@@ -154,65 +148,32 @@ def compute_drift(reference: pd.DataFrame, current: pd.DataFrame, threshold: flo
     ref, cur = align_columns(reference, current)
     ref, cur, numeric, categorical = _typed_frames(ref, cur)
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=categorical)
-    report = Report([DataDriftPreset(drift_share=threshold)])
+    report = Report([DataDriftPreset(drift_share=threshold)], include_tests=True)
     run = report.run(Dataset.from_pandas(cur, data_definition=definition),
                      Dataset.from_pandas(ref, data_definition=definition))
-    columns = _column_results(run.dict())
-    share = sum(c.drifted for c in columns) / len(columns) if columns else 0.0
+    share, detected, columns = _drift_results(run.dict())
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         run.save_html(str(report_path))
-    return DriftResult(model=model, drift_share=round(share, 4), threshold=threshold,
-                       drift_detected=share >= threshold, n_reference=len(ref), n_current=len(cur),
-                       columns=columns, report=str(report_path) if report_path else None)
+    return DriftResult(model=model, drift_share=round(share, 4), threshold=threshold, drift_detected=detected,
+                       n_reference=len(ref), n_current=len(cur), columns=columns,
+                       report=str(report_path) if report_path else None)
 
 
-def _column_results(result: dict[str, Any]) -> list[ColumnDrift]:
-    out = []
+def _drift_results(result: dict[str, Any]) -> tuple[float, bool, list[ColumnDrift]]:
+    """Evidently's own verdicts: the DriftedColumnsCount share and its test, each ValueDrift column's test."""
+    failed = {str(test.get("metric_config", {}).get("metric_id")): test.get("status") == "FAIL"
+              for test in result.get("tests", [])}
+    share, detected, columns = 0.0, False, []
     for metric in result.get("metrics", []):
-        config = metric.get("config", {})
-        if not str(config.get("type", "")).endswith("ValueDrift"):
-            continue
-        method = str(config.get("method", ""))
-        score, limit = float(metric.get("value", 0.0)), float(config.get("threshold", 0.05))
-        # p-value tests drift when small; distance tests (Wasserstein, Jensen-Shannon, PSI) when large.
-        drifted = score < limit if "p_value" in method else score >= limit
-        out.append(ColumnDrift(str(config.get("column")), method, score, limit, drifted))
-    return out
-
-
-def logged_inputs(settings: Settings, model: str, since_days: float | None) -> pd.DataFrame:
-    """The inputs logged for ``model`` in the last ``since_days`` days, flattened to columns."""
-    plog = PredictionLog(settings.var_dir / "predictions.db", settings.monitoring.prediction_log_max_rows)
-    rows = plog.recent(model, since_s=since_days * 86400 if since_days else None)
-    return flatten_inputs([r["inputs"] for r in rows if isinstance(r.get("inputs"), dict)])
-
-
-def check_model_drift(settings: Settings, model: str, since_days: float | None = 7.0,
-                      report_path: Path | None = None, model_dir: Path | None = None) -> DriftResult:
-    """Drift of the champion's reference data vs recent logged inputs; records it for ``/metrics``."""
-    from nivesh_ml.registry import ModelRegistry
-
-    version: str | None = None
-    if model_dir is None:
-        local = ModelRegistry(settings).champion(model)
-        if local is None:
-            raise NotFound(f"no champion for {model}: train one with `nivesh-ml train {model} --promote`")
-        model_dir, version = local.directory, local.version
-    try:
-        reference = load_reference(model_dir)
-    except NotFound as exc:
-        raise NotFound(f"{model} {'v' + version if version else 'model'} was saved without reference data, so "
-                       "its drift cannot be checked (its save() must call monitoring.reference.save_reference)",
-                       details={"directory": str(model_dir)}) from exc
-    current = logged_inputs(settings, model, since_days)
-    if report_path is None:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        report_path = settings.var_dir / "reports" / f"drift-{model}-{stamp}.html"
-    result = compute_drift(reference, current, settings.monitoring.drift_threshold, model, report_path)
-    result.version = version
-    summary = {k: v for k, v in result.as_dict().items() if k != "columns"}
-    summary["drifted_columns"] = result.drifted_columns
-    write_drift_state(settings, model, summary)
-    log.info("drift %s", model, extra={"drift_share": result.drift_share, "detected": result.drift_detected})
-    return result
+        config, metric_id = metric.get("config", {}), str(metric.get("id"))
+        kind = str(config.get("type", ""))
+        if kind.endswith(("DriftedColumnsCount", "ValueDrift")) and metric_id not in failed:
+            raise RuntimeError(f"Evidently returned no test result for {metric.get('metric_name')}")
+        if kind.endswith("DriftedColumnsCount"):
+            share, detected = float(metric["value"]["share"]), failed[metric_id]
+        elif kind.endswith("ValueDrift"):
+            columns.append(ColumnDrift(str(config.get("column")), str(config.get("method", "")),
+                                       float(metric.get("value", 0.0)), float(config.get("threshold", 0.05)),
+                                       failed[metric_id]))
+    return share, detected, columns

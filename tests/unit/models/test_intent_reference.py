@@ -10,10 +10,10 @@ import pytest
 from nivesh_ml.config import Settings
 from nivesh_ml.models.intent import FAMILY
 from nivesh_ml.models.intent.data import IntentDataset, stratified_split
-from nivesh_ml.monitoring.drift import check_model_drift
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.monitoring.reference import load_reference
 from nivesh_ml.pii import mask_pii
+from nivesh_ml.pipelines.drift_check import check_model_drift
 
 pytestmark = pytest.mark.slow
 

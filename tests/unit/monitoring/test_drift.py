@@ -11,10 +11,11 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import InvalidInput, NotFound
-from nivesh_ml.monitoring.drift import align_columns, check_model_drift, compute_drift, flatten_inputs
+from nivesh_ml.monitoring.drift import align_columns, compute_drift, flatten_inputs
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.monitoring.reference import load_reference, save_reference
 from nivesh_ml.monitoring.state import read_drift_state, refresh_drift_gauge
+from nivesh_ml.pipelines.drift_check import check_model_drift
 
 CATEGORIES = ["groceries", "fuel", "rent", "dining", "shopping"]
 
