@@ -54,6 +54,16 @@ def test_shifted_sample_is_flagged_with_the_drifted_columns(tmp_path: Path) -> N
     assert report.is_file() and "<html" in report.read_text(errors="ignore")[:5000].lower()
 
 
+def test_large_samples_use_distance_tests_and_the_verdicts_agree() -> None:
+    # Over 1000 rows Evidently picks distance tests (Wasserstein, Jensen-Shannon): drift is a large score there.
+    result = compute_drift(transactions(3000, 1), transactions(1500, 2, shift=True), threshold=0.3)
+    methods = {c.column: c.method for c in result.columns}
+    assert "p_value" not in methods["amount"] and "p_value" not in methods["category"]
+    assert set(result.drifted_columns) >= {"amount", "category"}
+    assert result.drift_share == pytest.approx(len(result.drifted_columns) / len(result.columns), abs=1e-4)
+    assert result.drift_detected
+
+
 def test_free_text_is_compared_by_length_and_words() -> None:
     rng = np.random.default_rng(0)
     words = ["how", "much", "did", "i", "spend", "on", "food", "last", "month", "budget", "save", "tax"]
