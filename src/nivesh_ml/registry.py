@@ -9,13 +9,14 @@ import json
 import logging
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nivesh_ml.config import Settings
-from nivesh_ml.errors import GateRejected, NotFound, UpstreamUnavailable
-from nivesh_ml.models.base import ModelFamily, ModelMetadata
+from nivesh_ml.errors import GateRejected, ModelLoadFailed, NotFound, UpstreamUnavailable
+from nivesh_ml.models.base import ModelFamily, ModelMetadata, verify_artefacts
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +185,25 @@ class ModelRegistry:
                         "created": mv.creation_timestamp})
         return sorted(out, key=lambda v: int(v["version"]))
 
-    def champion(self, model: str) -> LocalModel | None:
-        """The champion of ``model`` on local disk; the cached one when the tracking server is down."""
+    def champion(self, model: str, remember: bool = True) -> LocalModel | None:
+        """The champion of ``model`` on local disk; the cached one when the tracking server is down.
+
+        A download is verified against its artefact manifest before it is cached. ``remember`` moves the local
+        champion pointer (what a restart uses while the tracking server is down) to this version; the server
+        passes ``False`` and calls :meth:`remember_champion` only once the model has loaded.
+
+        Raises:
+            ModelLoadFailed: the downloaded artefacts fail verification (nothing is cached).
+            UpstreamUnavailable: the tracking server is down and nothing is cached.
+        """
         name = registered_name(model)
         try:
             version = self._alias_version(name, self.settings.registry.champion_alias)
             if version is None:
                 return None
-            return self._materialise(model, version)
+            local = self._materialise(model, version)
+        except ModelLoadFailed:
+            raise
         except Exception as exc:
             cached = self._cached_champion(model)
             if cached is None:
@@ -200,37 +212,76 @@ class ModelRegistry:
             log.warning("registry unreachable (%s); serving cached %s v%s", type(exc).__name__,
                         model, cached.version)
             return cached
+        if remember:
+            self.remember_champion(local)
+        return local
 
     def _materialise(self, model: str, version: str) -> LocalModel:
+        """Download ``version`` into the cache: into a temporary directory, verified, then renamed into place."""
         import mlflow
 
         target = self.cache_dir / registered_name(model) / f"v{version}"
         if not (target / "model.json").is_file():
             mv = self._client().get_model_version(registered_name(model), version)
-            tmp = target.with_name(target.name + ".partial")
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp = target.with_name(f"{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             tmp.mkdir(parents=True)
-            mlflow.artifacts.download_artifacts(artifact_uri=mv.source, dst_path=str(tmp))
-            inner = tmp / "model" if (tmp / "model" / "model.json").is_file() else tmp
-            meta = ModelMetadata.read(inner)
-            meta.version = version
-            meta.write(inner)
-            shutil.rmtree(target, ignore_errors=True)
-            inner.rename(target)
-            shutil.rmtree(tmp, ignore_errors=True)
-        pointer = self.cache_dir / registered_name(model) / "champion.json"
-        pointer.write_text(json.dumps({"version": version, "directory": str(target)}))
+            try:
+                mlflow.artifacts.download_artifacts(artifact_uri=mv.source, dst_path=str(tmp))
+                inner = tmp / "model" if (tmp / "model" / "model.json").is_file() else tmp
+                try:
+                    verify_artefacts(inner)
+                except ModelLoadFailed as exc:
+                    exc.details = {"model": model, "version": version, **(exc.details or {})}
+                    log.error("%s v%s failed verification after download: %s", model, version, exc.message)
+                    raise
+                meta = ModelMetadata.read(inner)
+                meta.version = version
+                meta.write(inner, refresh_manifest=False)
+                shutil.rmtree(target, ignore_errors=True)
+                try:
+                    inner.rename(target)
+                except OSError:
+                    if not (target / "model.json").is_file():  # not another worker winning the same download
+                        raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         return LocalModel(model=model, version=version, directory=target, stage="champion")
+
+    def remember_champion(self, local: LocalModel) -> None:
+        """Point the local champion cache at ``local`` (written atomically)."""
+        pointer = self.cache_dir / registered_name(local.model) / "champion.json"
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        tmp = pointer.with_name(f"champion.json.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps({"version": local.version, "directory": str(local.directory)}))
+        os.replace(tmp, pointer)
+
+    def cached_champion_version(self, model: str) -> str | None:
+        """The version the local champion pointer names (None when there is none)."""
+        cached = self._cached_champion(model)
+        return cached.version if cached else None
+
+    def discard(self, local: LocalModel) -> None:
+        """Delete a cached download that failed to load, so that no restart reuses it."""
+        directory = local.directory.resolve()
+        if directory.parent.parent != self.cache_dir.resolve():
+            return  # not ours (a directory outside the registry cache)
+        shutil.rmtree(directory, ignore_errors=True)
+        log.warning("deleted cached %s v%s (%s) after it failed to load", local.model, local.version, directory)
 
     def _cached_champion(self, model: str) -> LocalModel | None:
         pointer = self.cache_dir / registered_name(model) / "champion.json"
         if not pointer.is_file():
             return None
-        data = json.loads(pointer.read_text())
-        directory = Path(data["directory"])
+        try:
+            data = json.loads(pointer.read_text())
+            directory = Path(data["directory"])
+            version = str(data["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("unreadable local champion pointer %s", pointer)
+            return None
         if not (directory / "model.json").is_file():
             return None
-        return LocalModel(model=model, version=str(data["version"]), directory=directory,
+        return LocalModel(model=model, version=version, directory=directory,
                           stage="champion", from_cache=True)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -11,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from nivesh_ml.errors import InvalidInput, ModelNotReady
+from nivesh_ml.errors import InvalidInput, ModelLoadFailed, ModelNotReady
 
+log = logging.getLogger(__name__)
 METADATA_FILE = "model.json"
+_CHUNK = 1 << 20
 
 
 @dataclass
@@ -30,10 +34,18 @@ class ModelMetadata:
     seed: int | None = None
     git_sha: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # relative path -> {"sha256", "size"} of every other file in the directory; None: saved before manifests
+    manifest: dict[str, dict[str, Any]] | None = None
 
-    def write(self, directory: Path) -> Path:
-        """Write ``model.json`` into ``directory``."""
+    def write(self, directory: Path, refresh_manifest: bool = True) -> Path:
+        """Write ``model.json`` into ``directory``, recording the sha256 manifest of the files already there.
+
+        Every family writes ``model.json`` last, so the manifest covers the whole saved model.
+        ``refresh_manifest=False`` keeps the recorded manifest (the registry renumbering a download).
+        """
         directory.mkdir(parents=True, exist_ok=True)
+        if refresh_manifest:
+            self.manifest = artefact_manifest(directory)
         path = directory / METADATA_FILE
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True, default=str))
         return path
@@ -47,6 +59,63 @@ class ModelMetadata:
         data = json.loads(path.read_text())
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def artefact_manifest(directory: Path) -> dict[str, dict[str, Any]]:
+    """sha256 and size of every file under ``directory`` except ``model.json``, by relative POSIX path."""
+    directory = Path(directory)
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        rel = path.relative_to(directory).as_posix()
+        if rel != METADATA_FILE:
+            out[rel] = {"sha256": _sha256(path), "size": path.stat().st_size}
+    return out
+
+
+def verify_artefacts(directory: Path) -> bool:
+    """Check a saved model directory against the manifest in its ``model.json``.
+
+    Returns:
+        True when verified; False for a model saved before manifests existed (loaded unverified).
+
+    Raises:
+        ModelLoadFailed: ``model.json`` unreadable, a file missing, or a size or sha256 mismatch.
+    """
+    directory = Path(directory)
+    try:
+        meta = ModelMetadata.read(directory)
+    except (ModelNotReady, ValueError, TypeError) as exc:
+        raise ModelLoadFailed(f"unreadable {METADATA_FILE} in {directory.name}",
+                              details={"reason": f"{type(exc).__name__}: {str(exc)[:200]}"}) from exc
+    if meta.manifest is None:
+        log.warning("model %s in %s has no artefact manifest (saved before manifests): loading it unverified",
+                    meta.name, directory)
+        return False
+    for rel, expected in sorted(meta.manifest.items()):
+        path = directory / rel
+        if ".." in Path(rel).parts or Path(rel).is_absolute():
+            raise ModelLoadFailed("artefact manifest names a path outside the model directory",
+                                  details={"reason": "bad manifest path", "file": rel})
+        if not path.is_file():
+            raise ModelLoadFailed(f"artefact {rel} is missing", details={"reason": "missing file", "file": rel})
+        if path.stat().st_size != expected.get("size"):
+            raise ModelLoadFailed(f"artefact {rel} has the wrong size",
+                                  details={"reason": "size mismatch", "file": rel,
+                                           "expected": expected.get("size"), "actual": path.stat().st_size})
+        if _sha256(path) != expected.get("sha256"):
+            raise ModelLoadFailed(f"artefact {rel} does not match its sha256",
+                                  details={"reason": "sha256 mismatch", "file": rel})
+    return True
 
 
 def current_git_sha() -> str | None:
@@ -100,6 +169,16 @@ class ModelFamily(ABC):
     name: ClassVar[str]
     primary_metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    # Option keys only ``prepare`` reads (data loading: columns, target, simulated sizes); never training params.
+    prepare_options: ClassVar[frozenset[str]] = frozenset()
+
+    def split_options(self, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``prepare`` options and training parameters from one CLI/pipeline options mapping.
+
+        ``prepare`` sees every option (it reads the keys it knows); ``train`` sees all but ``prepare_options``.
+        """
+        params = {k: v for k, v in options.items() if k not in self.prepare_options}
+        return dict(options), params
 
     @abstractmethod
     def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:

@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,11 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nivesh_ml import __version__
 from nivesh_ml.cache.base import SafeCache, create_cache
 from nivesh_ml.config import Settings, get_settings
-from nivesh_ml.errors import NiveshError, PayloadTooLarge
+from nivesh_ml.errors import NiveshError, PayloadTooLarge, RateLimited
 from nivesh_ml.features.store import create_store
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.deps import Services
+from nivesh_ml.serving.limits import InFlightLimit, create_limiter, rate_limited_response
 from nivesh_ml.serving.metrics import Metrics
 from nivesh_ml.serving.models import ModelManager
 from nivesh_ml.serving.routes import include_routes
@@ -82,9 +82,60 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-def _route_label(request: Request) -> str:
-    route = request.scope.get("route")
+def _route_label(scope: Scope) -> str:
+    route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
+
+
+INTERNAL_ERROR = {"error": {"code": "internal_error", "message": "internal error", "details": None}}
+
+
+class Observe:
+    """Outermost ASGI middleware: counts and times every request, logs one line, turns a crash into a 500.
+
+    It sits outside every other middleware so that 413s, 429s and unhandled errors are counted too; an
+    unhandled exception is logged here once, with its (PII-masked) traceback, and not re-raised.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        started = False
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = int(message["status"]), True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        except Exception:
+            status = 500
+            log.exception("unhandled error on %s %s", scope.get("method"), _route_label(scope),
+                          extra={"route": _route_label(scope)})
+            if not started:
+                await JSONResponse(INTERNAL_ERROR, status_code=500)(scope, receive, send)
+        finally:
+            self._record(scope, status, time.perf_counter() - start)
+
+    @staticmethod
+    def _record(scope: Scope, status: int, elapsed: float) -> None:
+        route = _route_label(scope)
+        method = scope.get("method", "")
+        app = scope.get("app")
+        svc: Services | None = getattr(getattr(app, "state", None), "services", None)
+        if svc is not None and route != "/metrics":
+            svc.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
+            svc.metrics.latency.labels(route=route, method=method).observe(elapsed)
+        log.info("request", extra={"route": route, "method": method, "status": status,
+                                   "ms": round(elapsed * 1000, 2)})
 
 
 def build_services(settings: Settings, model_names: list[str] | None = None) -> Services:
@@ -94,7 +145,8 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
     return Services(
         settings=settings,
         registry=registry,
-        models=ModelManager(registry, metrics, model_names),
+        models=ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
+                            settings.server.model_retry_max_s),
         store=create_store(settings),
         cache=SafeCache(create_cache(settings), settings.cache.ttl_seconds, metrics.cache_event),
         metrics=metrics,
@@ -107,6 +159,8 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NiveshError)
     async def _nivesh(_: Request, exc: NiveshError) -> JSONResponse:
+        if isinstance(exc, RateLimited):
+            return rate_limited_response(exc)
         return JSONResponse(exc.to_body(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -122,12 +176,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         body = {"error": {"code": code, "message": str(exc.detail), "details": None}}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", _route_label(request))
-        body = {"error": {"code": "internal_error", "message": "internal error", "details": None}}
-        return JSONResponse(body, status_code=500)
+    # Exceptions that are not NiveshError reach ``Observe`` (500 internal_error, counted, logged once).
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None,
@@ -142,7 +191,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if load_models:
             errors = svc.models.load_all()
             log.info("models loaded", extra={"not_ready": sorted(errors)})
+            svc.models.start_background_retry()
         yield
+        svc.models.stop_background_retry()
         svc.store.close()
 
     app = FastAPI(title="nivesh-ml", version=__version__, lifespan=lifespan,
@@ -150,20 +201,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     _install_error_handlers(app)
     include_routes(app)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - start
-        route = _route_label(request)
-        svc: Services | None = getattr(request.app.state, "services", None)
-        if svc is not None and route != "/metrics":
-            svc.metrics.requests.labels(route=route, method=request.method,
-                                        status=str(response.status_code)).inc()
-            svc.metrics.latency.labels(route=route, method=request.method).observe(elapsed)
-        log.info("request", extra={"route": route, "method": request.method,
-                                   "status": response.status_code, "ms": round(elapsed * 1000, 2)})
-        return response
-
+    app.state.advice_limiter = create_limiter(settings.server.advice_rate_per_minute, "advice",
+                                              settings.redis_url)
+    # add_middleware puts each one outside the previous: the request passes Observe first.
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(InFlightLimit, max_in_flight=settings.server.max_in_flight)  # type: ignore[arg-type]
+    app.add_middleware(Observe)  # type: ignore[arg-type]
     return app

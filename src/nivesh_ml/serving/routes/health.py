@@ -30,6 +30,7 @@ def ready(services: ServicesDep) -> JSONResponse:
         "ready": not missing and store_ok,
         "models": {m["name"]: m.get("version") for m in services.models.describe()},
         "not_ready": missing,
+        "retry_in_s": services.models.retry_in(),  # next background load attempt of each model not served
         "feature_store": {"backend": services.store.backend, "ok": store_ok},
         "cache": services.cache.name,
     }
