@@ -40,10 +40,10 @@ from sklearn.ensemble import IsolationForest
 
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
+from nivesh_ml.data.splits import split_users
 from nivesh_ml.features.builders import ingest_transactions
 from nivesh_ml.features.store import OnlineStore, create_store
 from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
-from nivesh_ml.models.anomaly.batch import split_users
 from nivesh_ml.models.anomaly.evaluation import detection_metrics
 from nivesh_ml.models.anomaly.online import score_user_transaction
 

@@ -43,8 +43,9 @@ def train_model(settings: Settings, model: str, data: Path | None = None,
     family = get_family(model)
     options = dict(options or {})
     options.setdefault("seed", settings.seed)
-    prepared = family.prepare(data, options)
-    trained = family.train(prepared.train, options)
+    prepare_options, params = family.split_options(options)
+    prepared = family.prepare(data, prepare_options)
+    trained = family.train(prepared.train, params)
     meta: ModelMetadata = trained.metadata
     meta.data_hash = prepared.data_hash
     meta.seed = int(options["seed"])

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nivesh_ml.data.splits import split_users
 from nivesh_ml.data.synthetic import generate_transactions
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
-from nivesh_ml.models.anomaly.batch import frame_features, split_users
+from nivesh_ml.models.anomaly.batch import frame_features
 from nivesh_ml.models.anomaly.combiner import INPUT_NAMES, MIN_POSITIVES, LogisticCombiner, supervision_plan
 from nivesh_ml.models.anomaly.family import load_frame
 from nivesh_ml.models.anomaly.model import either_tail

@@ -10,9 +10,9 @@ import pytest
 
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.credit.calibration import Calibrator, choose_calibrator, fit_calibrator
-from nivesh_ml.models.credit.family import parse_monotone
 from nivesh_ml.models.credit.features import Encoder, emi
 from nivesh_ml.models.credit.metrics import credit_metrics, expected_calibration_error, sliced_metrics
+from nivesh_ml.models.credit.params import parse_monotone
 from nivesh_ml.models.credit.predictor import risk_category, risk_score
 from nivesh_ml.models.credit.reasons import inr, phrase
 from nivesh_ml.models.credit.schema import application_schema, detect_schema

@@ -35,16 +35,3 @@ def frame_features(frame: pd.DataFrame, population: dict[str, Any]) -> tuple[np.
         cold[idx] = profile["n"] < COLD_START_MIN
         update_profile(profile, t)
     return out, txns, cold
-
-
-def split_users(frame: pd.DataFrame, holdout: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a frame by user (a user's rows all land on one side)."""
-    users = np.array(sorted(frame["user_id"].astype(str).unique()))
-    if len(users) < 2:
-        raise ValueError("need at least 2 users to split by user")
-    rng = np.random.default_rng(seed)
-    rng.shuffle(users)
-    n_out = min(len(users) - 1, max(1, round(len(users) * holdout)))
-    held = set(users[:n_out].tolist())
-    mask = frame["user_id"].astype(str).isin(held)
-    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)

@@ -15,12 +15,14 @@ from pydantic import ValidationError
 from nivesh_ml.config import get_settings
 from nivesh_ml.data.loaders import file_sha256, frame_sha256, load_transactions
 from nivesh_ml.data.schemas import Transaction
+from nivesh_ml.data.splits import split_users
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.models.anomaly.batch import frame_features, split_users
-from nivesh_ml.models.anomaly.combiner import DEFAULT_C, LogisticCombiner, supervision_plan
+from nivesh_ml.models.anomaly.batch import frame_features
+from nivesh_ml.models.anomaly.combiner import LogisticCombiner, supervision_plan
 from nivesh_ml.models.anomaly.evaluation import detection_metrics, threshold_for_fpr
 from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_features, txn_from_record
 from nivesh_ml.models.anomaly.model import Detector, deviations, feature_reference, fit_forest
+from nivesh_ml.models.anomaly.params import AnomalyParams
 from nivesh_ml.models.anomaly.population import fit_population
 from nivesh_ml.models.anomaly.profile import is_cold
 from nivesh_ml.models.anomaly.reasons import explain
@@ -105,6 +107,7 @@ class AnomalyFamily(ModelFamily):
     name: ClassVar[str] = "anomaly"
     primary_metric: ClassVar[str] = "pr_auc"
     higher_is_better: ClassVar[bool] = True
+    prepare_options: ClassVar[frozenset[str]] = frozenset({"users", "months", "holdout"})
 
     def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:
         """Simulated (or given) transactions split by user: held-out users are never trained on."""
@@ -132,23 +135,22 @@ class AnomalyFamily(ModelFamily):
         among the fitting users a monotone logistic combiner is fitted on their rows (``combiner.py``),
         otherwise the Fisher blend is kept; validation users' normal rows set calibration and threshold.
         """
-        seed = int(params.get("seed", 42))
-        target_fpr = float(params.get("target_fpr", get_settings().anomaly.target_fpr))
+        options = AnomalyParams.from_options(params)
+        seed, requested = options.seed, options.combiner
+        target_fpr = options.target_fpr if options.target_fpr is not None else get_settings().anomaly.target_fpr
         if not 0 < target_fpr < 0.5:
             raise InvalidInput(f"target_fpr must be in (0, 0.5), got {target_fpr}")
-        requested = str(params.get("combiner", "auto"))
-        if requested not in ("auto", "fisher"):
-            raise InvalidInput(f"combiner must be 'auto' or 'fisher', got {requested!r}")
         try:
-            fit_part, val_part = split_users(dataset, float(params.get("validation", 0.2)), seed + 1)
+            fit_part, val_part = split_users(dataset, options.validation, seed + 1)
         except ValueError as exc:
             raise InvalidInput(f"anomaly training needs transactions of at least 2 users: {exc}") from exc
         population = fit_population(fit_part)
         x_fit, _, _ = frame_features(fit_part, population)
         reference = feature_reference(x_fit)
-        forest = fit_forest(deviations(x_fit, reference), dict(params), seed)
-        detector = Detector(forest=forest, population=population, reference=reference,
-                            blend=bool(params.get("blend", True)))
+        forest = fit_forest(deviations(x_fit, reference), {"n_estimators": options.n_estimators,
+                                                           "max_samples": options.max_samples,
+                                                           "max_features": options.max_features}, seed)
+        detector = Detector(forest=forest, population=population, reference=reference, blend=options.blend)
         x_val, _, _ = frame_features(val_part, population)
         dev_val, forest_val, rule_val = detector.components(x_val)
         labels = _labels(val_part)
@@ -160,7 +162,7 @@ class AnomalyFamily(ModelFamily):
         combiner, why = (supervision_plan(_labels(fit_part), requested) if detector.blend
                          else ("forest", "blend=false: the forest's tail probability alone"))
         if combiner == "logistic":
-            detector.combiner = _fit_combiner(detector, x_fit, _labels(fit_part), float(params.get("c", DEFAULT_C)))
+            detector.combiner = _fit_combiner(detector, x_fit, _labels(fit_part), options.c)
             detector.calibrate_combiner(forest_val[normal], rule_val[normal], dev_val[normal])
         val_scores = detector.blend_scores(forest_val, rule_val, dev_val)
         detector.threshold = threshold_for_fpr(val_scores[normal], target_fpr)

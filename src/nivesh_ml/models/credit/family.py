@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import pandas as pd
 import xgboost as xgb
@@ -14,33 +14,16 @@ from nivesh_ml.errors import InvalidInput, ModelNotReady
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.models.credit.calibration import Calibrator
 from nivesh_ml.models.credit.data import CreditData, load_credit_eval, prepare_credit
-from nivesh_ml.models.credit.features import APPLICANT_MONOTONE, Encoder
+from nivesh_ml.models.credit.features import APPLICANT_MONOTONE, Encoder, Encoding
 from nivesh_ml.models.credit.metrics import credit_metrics, sliced_metrics
-from nivesh_ml.models.credit.predictor import HIGH_FROM, LOW_BELOW, CreditPredictor, feature_medians
+from nivesh_ml.models.credit.params import CreditParams
+from nivesh_ml.models.credit.predictor import CreditPredictor, feature_medians
 from nivesh_ml.models.credit.schema import FeatureSchema
-from nivesh_ml.models.credit.search import FitResult, SearchSettings, fit_credit_model
+from nivesh_ml.models.credit.search import FitResult, fit_credit_model
 from nivesh_ml.monitoring.reference import DEFAULT_MAX_ROWS, save_reference
 
 BOOSTER_FILE = "xgb_model.json"  # model.json is the metadata file
 CALIBRATION_FILE = "calibration.json"
-
-
-def parse_monotone(value: Any) -> dict[str, int]:
-    """``{"col": 1}`` or ``"col:1,other:-1"`` → constraints (+1 never lowers risk, -1 never raises it)."""
-    if not value:
-        return {}
-    if isinstance(value, str):
-        try:
-            pairs = dict(item.rsplit(":", 1) for item in value.split(",") if item.strip())
-        except ValueError as exc:
-            raise InvalidInput(f"monotone expects col:1,col:-1, got {value!r}") from exc
-        value = {k.strip(): v for k, v in pairs.items()}
-    if not isinstance(value, Mapping):
-        raise InvalidInput("monotone expects a mapping of column to 1 or -1")
-    out = {str(k): int(v) for k, v in value.items()}
-    if any(v not in (-1, 0, 1) for v in out.values()):
-        raise InvalidInput("monotone constraints must be -1, 0 or 1", details=out)
-    return out
 
 
 def reference_sample(frame: pd.DataFrame, schema: FeatureSchema, seed: int) -> pd.DataFrame:
@@ -59,6 +42,8 @@ class CreditFamily(ModelFamily):
     name = "credit"
     primary_metric = "roc_auc"
     higher_is_better = True
+    prepare_options: ClassVar[frozenset[str]] = frozenset({"n_applicants", "target", "positive", "test_size",
+                                                           "slice"})
 
     def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:
         """Simulated applicants when ``data`` is None, else a CSV with ``target`` and ``positive``."""
@@ -69,20 +54,16 @@ class CreditFamily(ModelFamily):
         schema = dataset.schema
         if schema is None:
             raise InvalidInput("training data carries no feature schema; use prepare()")
-        try:
-            settings = SearchSettings.from_params(params)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+        options = CreditParams.from_options(params)
+        settings = options.search()
         monotone = dict(APPLICANT_MONOTONE) if schema.applicant else {}
-        monotone.update(parse_monotone(params.get("monotone")))
+        monotone.update(options.monotone)
         unknown = sorted(set(monotone) - set(Encoder(schema).features))
         if unknown:
             raise InvalidInput(f"monotone constraint on unknown column(s): {', '.join(unknown)}")
-        encoding = params.get("encoding")
-        if encoding not in (None, "native", "onehot"):
-            raise InvalidInput(f"encoding must be native or onehot, got {encoding!r}")
         y = dataset.labels()
         columns = Encoder(schema).feature_columns(dataset.frame)
+        encoding = cast(Encoding | None, options.encoding)  # checked by CreditParams
         fit = fit_credit_model(columns, y, schema, monotone, settings, encoding)
         meta = ModelMetadata(name=self.name, feature_schema=schema.to_dict(),
                              params={"xgboost": fit.params, "rounds": fit.rounds,
@@ -90,10 +71,9 @@ class CreditFamily(ModelFamily):
                              metrics={"cv_roc_auc": fit.report["cv_auc"]},
                              extra={"encoding": fit.encoder.encoding, "search": fit.report,
                                     "medians": feature_medians(fit.encoder, columns),
-                                    "low_below": float(params.get("low_below", LOW_BELOW)),
-                                    "high_from": float(params.get("high_from", HIGH_FROM)),
+                                    "low_below": options.low_below, "high_from": options.high_from,
                                     "n_train": len(y), "train_default_rate": float(y.mean())})
-        fit.reference = reference_sample(dataset.frame, schema, int(params.get("seed", 42)))
+        fit.reference = reference_sample(dataset.frame, schema, options.seed)
         return Trained(state=fit, metadata=meta)
 
     def save(self, trained: Trained[FitResult], directory: Path) -> None:

@@ -48,18 +48,6 @@ class SearchSettings:
     nthread: int = 1  # OpenMP threads stall badly on a shared, busy CPU; one thread is faster there
     seed: int = 42
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> SearchSettings:
-        """Read the known keys from training options, rejecting nonsense values."""
-        out = cls()
-        for name in cls.__dataclass_fields__:
-            if params.get(name) is not None:
-                value = type(getattr(out, name))(params[name])
-                if value < 0 or (name != "folds" and value == 0):
-                    raise ValueError(f"{name} must be positive, got {value}")
-                setattr(out, name, value)
-        return out
-
 
 @dataclass
 class CvResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -14,12 +13,14 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from nivesh_ml.data.loaders import frame_sha256, load_transactions
+from nivesh_ml.data.splits import split_users
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.models.spending.forecast import UserForecast, forecast_user
 from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, warm_up
 from nivesh_ml.models.spending.global_model import GlobalModel, train_global
 from nivesh_ml.models.spending.metrics import evaluate_cases
+from nivesh_ml.models.spending.params import DEFAULT_HORIZON, SpendingParams
 from nivesh_ml.models.spending.selection import ForecastConfig
 from nivesh_ml.models.spending.series import SpendHistory, spend_history
 from nivesh_ml.models.spending.training import (
@@ -34,7 +35,6 @@ from nivesh_ml.models.spending.training import (
 log = logging.getLogger(__name__)
 CONFIG_FILE = "forecast_config.json"
 DEFAULT_USERS, DEFAULT_MONTHS, EVAL_SHARE = 32, 24, 0.25
-DEFAULT_CALIBRATION_USERS = 20
 
 
 def _clean(value: Any) -> Any:
@@ -48,17 +48,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def split_users(frame: pd.DataFrame, seed: int, eval_share: float = EVAL_SHARE) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split by user (a stable hash with the seed): no user is in both parts."""
-    users = sorted(frame["user_id"].astype(str).unique())
-    if len(users) < 2:
+def _split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and held-out users; one user only is both (with a warning)."""
+    if frame["user_id"].astype(str).nunique() < 2:
         log.warning("one user only: evaluating on the training user")
         return frame, frame
-    ranked = sorted(users, key=lambda u: hashlib.sha256(f"{seed}:{u}".encode()).hexdigest())
-    n_eval = max(1, round(len(users) * eval_share))
-    held_out = set(ranked[:n_eval])
-    mask = frame["user_id"].astype(str).isin(held_out)
-    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+    return split_users(frame, EVAL_SHARE, seed)
 
 
 @dataclass
@@ -104,6 +99,8 @@ class SpendingFamily(ModelFamily):
     name: ClassVar[str] = "spending"
     primary_metric: ClassVar[str] = "mase"
     higher_is_better: ClassVar[bool] = False
+    # ``horizon`` is both: the held-out months of the evaluation set and of training's backtests.
+    prepare_options: ClassVar[frozenset[str]] = frozenset({"users", "months"})
 
     def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:
         """Simulated users (or a transactions file), split by user into train and held-out users."""
@@ -117,31 +114,30 @@ class SpendingFamily(ModelFamily):
         else:
             frame = load_transactions(data)
             source = str(data)
-        train, evaluation = split_users(frame, seed)
-        horizon = int(options.get("horizon") or 3)
+        train, evaluation = _split(frame, seed)
+        horizon = int(options.get("horizon") or DEFAULT_HORIZON)
         return Prepared(train=train, evaluation=EvalSet(evaluation, horizon), data_hash=frame_sha256(frame),
                         source=source)
 
     def train(self, dataset: Any, params: Mapping[str, Any]) -> Trained[TrainedState]:
         """Learn eligible families and interval calibration from the training users' hidden months."""
         frame = dataset.frame if isinstance(dataset, EvalSet) else dataset
-        overrides = params.get("config") or {}
-        base = ForecastConfig.from_dict(dict(overrides)) if isinstance(overrides, Mapping) else ForecastConfig()
-        horizon = int(params.get("horizon") or 3)
-        max_users = int(params.get("calibration_users", DEFAULT_CALIBRATION_USERS))
+        options = SpendingParams.from_options(params)
+        base = ForecastConfig.from_dict(options.config)
+        horizon, max_users = options.horizon, options.calibration_users
         histories = user_histories(frame, base)
         ratios: dict[str, float] = {}
         if base.learn_scheduled:
             scheduled, ratios = scheduled_categories(histories, horizon, base)
             base = replace(base, scheduled=scheduled)
         base = replace(base, profiles=shared_profiles(histories, horizon, base))
-        pooled, by_user = (train_global(histories, horizon, base, params=params.get("global_params"))
+        pooled, by_user = (train_global(histories, horizon, base, params=options.global_params)
                            if "global" in base.eligible else (None, {}))
         if pooled is None:
             base = replace(base, eligible=[f for f in base.eligible if f != "global"])
         cases = holdout_cases(histories[:max_users], horizon, base, global_models=by_user)
         if cases:
-            cfg, report = fit_config(cases, base, bool(params.get("blend_weights", True)))
+            cfg, report = fit_config(cases, base, options.blend_weights)
         else:
             log.warning("no training user has 12+ months of history: keeping the default config")
             cfg, report = base, {}
@@ -193,7 +189,7 @@ class SpendingFamily(ModelFamily):
 
     def load_eval_data(self, data: Path, options: Mapping[str, Any]) -> EvalSet:
         """A transactions file; every user with 12+ months is scored on its last ``horizon`` months."""
-        horizon = int(options.get("horizon") or 3)
+        horizon = int(options.get("horizon") or DEFAULT_HORIZON)
         if not 1 <= horizon <= 12:
             raise InvalidInput(f"--horizon must be between 1 and 12, got {horizon}")
         return EvalSet(load_transactions(data), horizon)
