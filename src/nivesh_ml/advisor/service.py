@@ -5,16 +5,25 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from nivesh_ml.advisor.breaker import CircuitBreaker, call_with_retries
+from nivesh_ml.advisor.breaker import MIN_ATTEMPT_S, CircuitBreaker, DeadlineReached, call_with_retries
 from nivesh_ml.advisor.calculators import run_tool
 from nivesh_ml.advisor.history import ChatHistory, Message, create_history
-from nivesh_ml.advisor.providers.base import AdviceRequest, Provider, ProviderError, ProviderReply, ToolCall
+from nivesh_ml.advisor.providers.base import (
+    AdviceRequest,
+    Deadline,
+    Provider,
+    ProviderError,
+    ProviderReply,
+    ToolCall,
+)
 from nivesh_ml.advisor.providers.offline import OfflineProvider, describe_calculation, describe_spending
 from nivesh_ml.advisor.retrieval import Hit, Retriever, load_retriever
 from nivesh_ml.advisor.routing import ModelLookup, calculator_arguments, route_message
@@ -22,7 +31,6 @@ from nivesh_ml.advisor.safety import DISCLAIMER, filter_output, redact, screen_i
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import InvalidInput, NiveshError
 from nivesh_ml.features.store import OnlineStore
-from nivesh_ml.serving.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,22 @@ SYSTEM_PROMPT = (
     "lump sum, PPF, income tax, retirement corpus, emergency fund) instead of doing arithmetic yourself. Never "
     "promise or guarantee returns, never recommend buying or selling a specific stock or security, and never help "
     "evade tax. Personal identifiers were replaced by placeholders such as [PAN]; never ask for them.")
+
+
+class LabelledCounter(Protocol):
+    """A Prometheus-style counter with labels (``counter.labels(provider="x").inc()``)."""
+
+    def labels(self, *values: Any, **labels: Any) -> Any: ...
+
+
+class AdvisorMetrics(Protocol):
+    """The counters an advice turn updates; the server passes its metrics object (the advisor never imports it)."""
+
+    @property
+    def advisor_requests(self) -> LabelledCounter: ...
+
+    @property
+    def provider_fallbacks(self) -> LabelledCounter: ...
 
 
 def select_provider(settings: Settings) -> Provider | None:
@@ -65,8 +89,10 @@ class Advisor:
     """What a worker keeps between turns: retriever, history, providers and the circuit breaker."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None, history: ChatHistory | None = None,
-                 provider: Provider | None = None, semantic: bool = True) -> None:
+                 provider: Provider | None = None, semantic: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock  # the turn deadline's clock
         self._retriever = retriever
         self._semantic = semantic
         self._lock = threading.Lock()
@@ -147,13 +173,18 @@ def _system_prompt(hits: list[Hit], retriever: Retriever, spending: dict[str, fl
     return redact("\n".join(parts))[0]
 
 
-def _generate(advisor: Advisor, request: AdviceRequest, metrics: Metrics | None) -> tuple[ProviderReply, list[str]]:
+def _generate(advisor: Advisor, request: AdviceRequest, metrics: AdvisorMetrics | None,
+              deadline: Deadline) -> tuple[ProviderReply, list[str]]:
+    """The provider's answer within the turn's deadline; the offline answer when it fails or time runs out."""
     provider = advisor.provider
     if provider is None:
         return advisor.offline.generate(request), []
     try:
         retries = advisor.settings.advisor.max_retries
-        return call_with_retries(lambda: provider.generate(request), advisor.breaker, retries), []
+        if deadline.remaining() < MIN_ATTEMPT_S:  # the turn's own steps used the budget up
+            raise DeadlineReached(provider.name, deadline.remaining())
+        return call_with_retries(lambda: provider.generate(request, deadline), advisor.breaker, retries,
+                                 deadline=deadline), []
     except ProviderError as exc:
         log.warning("advisor provider %s failed, answering offline: %s", provider.name, exc)
         if metrics is not None:
@@ -163,8 +194,11 @@ def _generate(advisor: Advisor, request: AdviceRequest, metrics: Metrics | None)
 
 def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None = None, *,
            store: OnlineStore | None = None, model_lookup: ModelLookup | None = None,
-           metrics: Metrics | None = None) -> dict[str, Any]:
+           metrics: AdvisorMetrics | None = None) -> dict[str, Any]:
     """Answer one chat turn with sources, safety flags and the provider actually used.
+
+    The turn has one deadline (``advisor.turn_deadline_s``) that provider calls and their retries live inside;
+    past it the turn answers offline, so a slow provider never stalls the request beyond the deadline.
 
     Raises:
         InvalidInput: empty or too long message, or a malformed session id.
@@ -174,6 +208,7 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
     if session_id is not None and not SESSION_RE.match(session_id):
         raise InvalidInput("session_id must be 1-64 letters, digits, '-' or '_'")
     session_id = session_id or uuid.uuid4().hex
+    deadline = Deadline(advisor.settings.advisor.turn_deadline_s, advisor.clock)
     screen = screen_input(message)
     if screen.refusal is not None:
         reply, flags = filter_output(screen.refusal)
@@ -192,7 +227,7 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
     request = AdviceRequest(system=system,
                             message=screen.text, history=history, hits=hits, topic=route.topic,
                             calculation=calculation, spending=spending)
-    answer, fallback_flags = _generate(advisor, request, metrics)
+    answer, fallback_flags = _generate(advisor, request, metrics, deadline)
     reply, output_flags = filter_output(answer.text)
     stored_reply = reply.replace(DISCLAIMER, "").strip()
     advisor.history.append(user_id, session_id, Message("user", screen.text), Message("assistant", stored_reply))

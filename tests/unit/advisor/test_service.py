@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from nivesh_ml.advisor.providers.base import AdviceRequest, Deadline, Provider, ProviderError, ProviderReply
 from nivesh_ml.advisor.retrieval import Retriever
 from nivesh_ml.advisor.service import Advisor, advise
 from nivesh_ml.config import Settings
@@ -108,3 +109,53 @@ def test_metrics_count_requests_by_provider(advisor: Advisor) -> None:
     metrics = Metrics()
     advise(advisor, "u1", "How do I improve my credit score?", metrics=metrics)
     assert metrics.registry.get_sample_value("nivesh_advisor_requests_total", {"provider": "offline"}) == 1.0
+
+
+class SlowProvider(Provider):
+    """A provider that always runs into its timeout; time passes on a fake clock."""
+
+    name = "slow"
+    model = "slow-1"
+
+    def __init__(self, clock: list[float], latency_s: float) -> None:
+        self.clock = clock
+        self.latency_s = latency_s
+        self.timeouts: list[float] = []
+
+    def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
+        assert deadline is not None
+        timeout, cut_short = deadline.timeout(self.latency_s), deadline.cuts(self.latency_s)
+        self.timeouts.append(round(timeout, 3))
+        self.clock[0] += timeout
+        raise ProviderError("timeout", counts_as_failure=not cut_short)
+
+
+def test_slow_provider_and_its_retries_stay_inside_the_turn_deadline(settings: Settings,
+                                                                     keyword_retriever: Retriever) -> None:
+    now = [0.0]
+    tuned = settings.model_copy(update={"advisor": settings.advisor.model_copy(
+        update={"turn_deadline_s": 30.0, "max_retries": 5, "breaker_failures": 2})})
+    slow = SlowProvider(now, latency_s=20.0)
+    advisor = Advisor(tuned, retriever=keyword_retriever, provider=slow, clock=lambda: now[0])
+    metrics = Metrics()
+    result = advise(advisor, "u1", "What is the EMI on a 30 lakh loan at 8.5% for 20 years?", metrics=metrics)
+    assert result["provider"] == "offline" and "₹26,035" in result["reply"]
+    assert "provider_fallback:slow" in result["safety"]["flags"]
+    # the first attempt gets the provider's own timeout, the retry only what is left of the 30 s; no third try
+    assert len(slow.timeouts) == 2 and slow.timeouts[0] == 20.0 and 9.0 < slow.timeouts[1] <= 10.0
+    assert now[0] <= 30.0
+    assert advisor.breaker.consecutive_failures == 1  # one turn, one failure, however many attempts
+    assert metrics.registry.get_sample_value("nivesh_advisor_provider_fallbacks_total", {"provider": "slow"}) == 1
+
+    second = advise(advisor, "u1", "How do I improve my credit score?")  # a new turn has a new deadline
+    assert second["provider"] == "offline" and len(slow.timeouts) == 4
+
+
+def test_spent_deadline_skips_the_provider(settings: Settings, keyword_retriever: Retriever) -> None:
+    now = [0.0]
+    tuned = settings.model_copy(update={"advisor": settings.advisor.model_copy(update={"turn_deadline_s": 0.1})})
+    slow = SlowProvider(now, latency_s=20.0)
+    advisor = Advisor(tuned, retriever=keyword_retriever, provider=slow, clock=lambda: now[0])
+    result = advise(advisor, "u1", "What is the current PPF interest rate?")
+    assert result["provider"] == "offline" and slow.timeouts == []
+    assert advisor.breaker.state == "closed" and advisor.breaker.consecutive_failures == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,11 +47,38 @@ class ProviderReply:
 
 
 class ProviderError(Exception):
-    """A provider call failed; ``retryable`` for timeouts, rate limits and server errors."""
+    """A provider call failed.
 
-    def __init__(self, message: str, retryable: bool = True) -> None:
+    ``retryable``: worth another attempt (timeouts, rate limits, server errors). ``counts_as_failure``: a sign
+    that the provider is unhealthy, counted by the circuit breaker; an answer the provider chose to give (a 4xx
+    for our request, a safety block) or a call our own deadline cut short is neither retried nor counted.
+    """
+
+    def __init__(self, message: str, retryable: bool = True, counts_as_failure: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.counts_as_failure = counts_as_failure
+
+
+class Deadline:
+    """The time left of one advisor turn; provider calls take ``timeout(own_limit)`` for each request."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.ends_at = clock() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (negative once passed)."""
+        return self.ends_at - self.clock()
+
+    def timeout(self, limit_s: float) -> float:
+        """``limit_s`` or what is left of the deadline, whichever is smaller (never below a few ms)."""
+        return max(0.01, min(limit_s, self.remaining()))
+
+    def cuts(self, limit_s: float) -> bool:
+        """Whether the deadline, not ``limit_s``, bounds a call starting now."""
+        return self.remaining() < limit_s
 
 
 class Provider(ABC):
@@ -59,8 +88,8 @@ class Provider(ABC):
     model: str = ""
 
     @abstractmethod
-    def generate(self, request: AdviceRequest) -> ProviderReply:
-        """Answer the turn (running calculator tools when the model asks for them).
+    def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
+        """Answer the turn (running calculator tools when the model asks for them) within ``deadline``.
 
         Raises:
             ProviderError: the provider failed or gave no usable answer.

@@ -13,6 +13,7 @@ from nivesh_ml.advisor.calculators import run_tool, tool_schemas
 from nivesh_ml.advisor.providers.base import (
     MAX_TOOL_ROUNDS,
     AdviceRequest,
+    Deadline,
     Provider,
     ProviderError,
     ProviderReply,
@@ -32,6 +33,7 @@ class GeminiProvider(Provider):
 
     def __init__(self, api_key: str, model: str, timeout_s: float, base_url: str | None = None) -> None:
         self.model = model
+        self.timeout_s = timeout_s
         # Retries and fallback are ours (breaker.py): the SDK makes exactly one attempt.
         options = types.HttpOptions(base_url=base_url, api_version="v1beta", timeout=int(timeout_s * 1000),
                                     retry_options=types.HttpRetryOptions(attempts=1))
@@ -40,37 +42,44 @@ class GeminiProvider(Provider):
             types.FunctionDeclaration(name=s["name"], description=s["description"],
                                       parameters_json_schema=s["parameters"]) for s in tool_schemas()])]
 
-    def _config(self, system: str, with_tools: bool) -> types.GenerateContentConfig:
+    def _config(self, system: str, with_tools: bool, timeout_s: float) -> types.GenerateContentConfig:
         return types.GenerateContentConfig(
+            http_options=types.HttpOptions(timeout=max(1, int(timeout_s * 1000))),
             system_instruction=system, safety_settings=SAFETY_SETTINGS, temperature=0.3,
             tools=self.tools if with_tools else None,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
 
-    def _call(self, contents: list[types.Content], config: types.GenerateContentConfig) -> Any:
+    def _call(self, contents: list[types.Content], system: str, with_tools: bool,
+              deadline: Deadline | None) -> Any:
+        timeout = deadline.timeout(self.timeout_s) if deadline else self.timeout_s
+        cut_short = deadline is not None and deadline.cuts(self.timeout_s)
+        config = self._config(system, with_tools, timeout)
         try:
             return self.client.models.generate_content(model=self.model, contents=contents, config=config)
         except errors.APIError as exc:
-            retryable = exc.code == 429 or (exc.code or 0) >= 500
-            raise ProviderError(f"Gemini HTTP {exc.code}", retryable=retryable) from exc
+            unhealthy = exc.code == 429 or (exc.code or 0) >= 500
+            raise ProviderError(f"Gemini HTTP {exc.code}", retryable=unhealthy, counts_as_failure=unhealthy) from exc
         except (httpx2.TimeoutException, httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderError(f"timeout: {type(exc).__name__}") from exc
+            # A timeout our turn deadline imposed says nothing about the provider's health.
+            raise ProviderError(f"timeout: {type(exc).__name__}", counts_as_failure=not cut_short) from exc
         except (httpx2.HTTPError, httpx.HTTPError, OSError) as exc:
             raise ProviderError(f"connection failed: {type(exc).__name__}") from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise ProviderError(f"malformed response: {type(exc).__name__}", retryable=False) from exc
 
-    def generate(self, request: AdviceRequest) -> ProviderReply:
+    def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
         contents = [types.Content(role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)])
                     for m in request.history]
         contents.append(types.Content(role="user", parts=[types.Part(text=request.message)]))
         calls: list[ToolCall] = []
         for round_ in range(MAX_TOOL_ROUNDS + 1):
-            response = self._call(contents, self._config(request.system, with_tools=round_ < MAX_TOOL_ROUNDS))
+            response = self._call(contents, request.system, round_ < MAX_TOOL_ROUNDS, deadline)
             function_calls = response.function_calls or []
             if not function_calls:
                 text = (response.text or "").strip()
                 if not text:
-                    raise ProviderError("empty or blocked answer", retryable=False)
+                    # a safety block is the provider's answer, not a fault: no retry, breaker untouched
+                    raise ProviderError("empty or blocked answer", retryable=False, counts_as_failure=False)
                 return ProviderReply(text=text, provider=self.name, model=self.model, tool_calls=calls)
             contents.append(response.candidates[0].content)
             parts = []
@@ -80,4 +89,4 @@ class GeminiProvider(Provider):
                 calls.append(ToolCall(call.name or "", arguments, result))
                 parts.append(types.Part.from_function_response(name=call.name or "", response={"result": result}))
             contents.append(types.Content(role="user", parts=parts))
-        raise ProviderError("too many tool rounds", retryable=False)
+        raise ProviderError("too many tool rounds", retryable=False, counts_as_failure=False)

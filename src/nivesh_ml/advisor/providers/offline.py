@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nivesh_ml.advisor.providers.base import AdviceRequest, Provider, ProviderReply, ToolCall
+from nivesh_ml.advisor.providers.base import AdviceRequest, Deadline, Provider, ProviderReply, ToolCall
 from nivesh_ml.formatting import indian_grouping
 
 TEMPLATE_NOTE_PREFIX = "This is a template answer (offline mode: no AI language model was used), assembled from"
@@ -97,7 +97,7 @@ class OfflineProvider(Provider):
     name = "offline"
     model = "template-v1"
 
-    def generate(self, request: AdviceRequest) -> ProviderReply:
+    def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
         used = ["our knowledge base"]
         sections: list[str] = []
         if request.calculation is not None:

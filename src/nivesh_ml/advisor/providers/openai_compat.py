@@ -11,6 +11,7 @@ from nivesh_ml.advisor.calculators import run_tool, tool_schemas
 from nivesh_ml.advisor.providers.base import (
     MAX_TOOL_ROUNDS,
     AdviceRequest,
+    Deadline,
     Provider,
     ProviderError,
     ProviderReply,
@@ -26,20 +27,24 @@ class OpenAICompatProvider(Provider):
     def __init__(self, base_url: str, model: str, timeout_s: float, api_key: str | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.model = model
+        self.timeout_s = timeout_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
                                    transport=transport)
 
-    def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, payload: dict[str, Any], deadline: Deadline | None) -> dict[str, Any]:
+        timeout = deadline.timeout(self.timeout_s) if deadline else self.timeout_s
+        cut_short = deadline is not None and deadline.cuts(self.timeout_s)
         try:
-            response = self.client.post("/chat/completions", json=payload)
+            response = self.client.post("/chat/completions", json=payload, timeout=timeout)
         except httpx.TimeoutException as exc:
-            raise ProviderError(f"timeout: {type(exc).__name__}") from exc
+            # A timeout our turn deadline imposed says nothing about the provider's health.
+            raise ProviderError(f"timeout: {type(exc).__name__}", counts_as_failure=not cut_short) from exc
         except httpx.HTTPError as exc:
             raise ProviderError(f"connection failed: {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            retryable = response.status_code == 429 or response.status_code >= 500
-            raise ProviderError(f"HTTP {response.status_code}", retryable=retryable)
+            unhealthy = response.status_code == 429 or response.status_code >= 500
+            raise ProviderError(f"HTTP {response.status_code}", retryable=unhealthy, counts_as_failure=unhealthy)
         try:
             body: dict[str, Any] = response.json()
             body["choices"][0]["message"]
@@ -47,7 +52,7 @@ class OpenAICompatProvider(Provider):
             raise ProviderError("malformed response", retryable=False) from exc
         return body
 
-    def generate(self, request: AdviceRequest) -> ProviderReply:
+    def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
         messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}]
         messages += [m.as_dict() for m in request.history]
         messages.append({"role": "user", "content": request.message})
@@ -57,12 +62,12 @@ class OpenAICompatProvider(Provider):
             payload: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0.3}
             if round_ < MAX_TOOL_ROUNDS:
                 payload["tools"] = tools
-            message = self._post(payload)["choices"][0]["message"]
+            message = self._post(payload, deadline)["choices"][0]["message"]
             tool_calls = message.get("tool_calls") or []
             if not tool_calls:
                 text = (message.get("content") or "").strip()
                 if not text:
-                    raise ProviderError("empty answer", retryable=False)
+                    raise ProviderError("empty answer", retryable=False, counts_as_failure=False)
                 return ProviderReply(text=text, provider=self.name, model=self.model, tool_calls=calls)
             messages.append({"role": "assistant", "content": message.get("content"), "tool_calls": tool_calls})
             for call in tool_calls:
@@ -75,4 +80,4 @@ class OpenAICompatProvider(Provider):
                 result = run_tool(name, arguments if isinstance(arguments, dict) else {})
                 calls.append(ToolCall(name, arguments, result))
                 messages.append({"role": "tool", "tool_call_id": call.get("id", name), "content": json.dumps(result)})
-        raise ProviderError("too many tool rounds", retryable=False)
+        raise ProviderError("too many tool rounds", retryable=False, counts_as_failure=False)
