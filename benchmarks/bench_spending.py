@@ -60,7 +60,7 @@ def train_and_evaluate(users: int, workdir: Path, params: dict[str, Any] | None 
         "preferred": config.preferred, "weights": config.weights, "scheduled": config.scheduled,
         "scheduled_error_ratio": trained.metadata.extra.get("scheduled_error_ratio"),
         "calibration": config.calibration, "train_report": trained.metadata.metrics,
-        "total_spend": {k: round(metrics[k], 4) for k in ("mape", "smape", "mase", "coverage_80")},
+        "total_spend": {k: round(metrics[k], 4) for k in ("mape", "smape", "rel_mae", "coverage_80")},
         "total_spend_per_model": table,
         "categories_pooled": {k: round(v, 4) if isinstance(v, float) else v
                               for k, v in metrics["categories"].items()},
@@ -212,7 +212,7 @@ def granularity(users: int) -> dict[str, Any]:
     sn = float(np.sum(errors["seasonal_naive"]))
     return {"users": users, "series": "total spend, last 3 months hidden",
             **{k: {"mape": round(float(np.mean(np.array(v) / np.array(actuals))), 4),
-                   "mase": round(float(np.sum(v)) / sn, 4),
+                   "rel_mae": round(float(np.sum(v)) / sn, 4),
                    **({"median_fit_seconds": round(statistics.median(seconds[k]), 3)} if k in seconds else {})}
                for k, v in errors.items()}}
 

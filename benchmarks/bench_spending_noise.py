@@ -15,7 +15,7 @@ electricity bills and LPG refill timing is left out: the floor below is, if anyt
 From half the replicates we take, per user and month, the conditional mean (the oracle expected value), the
 median and the 1/y-weighted median (the point that minimises expected absolute percentage error); on the
 other half we score them on the last 3 months, exactly as the benchmark scores the served model (MAPE of
-total consumption, MASE pooled against the same replicate's seasonal-naive forecast). Read-only use of the
+total consumption, relative MAE pooled against the same replicate's seasonal-naive forecast). Read-only use of the
 simulator: its internal steps are replayed here, nothing in it is changed. Prints JSON.
 """
 
@@ -85,13 +85,13 @@ def weighted_median(samples: np.ndarray) -> np.ndarray:
 
 
 def score(y: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
-    """MAPE and pooled MASE (vs the same data's seasonal naive) on the last ``HORIZON`` months."""
+    """MAPE and pooled relative MAE (vs the same data's seasonal naive) on the last ``HORIZON`` months."""
     test = slice(MONTHS - HORIZON, MONTHS)
     actual, snaive = y[:, test], y[:, MONTHS - HORIZON - 12:MONTHS - 12]
     err = np.abs(actual - forecast[:, test])
     positive = actual > 0
     return {"mape": float(np.mean(err[positive] / actual[positive])),
-            "mase": float(err.sum() / np.abs(actual - snaive).sum())}
+            "rel_mae": float(err.sum() / np.abs(actual - snaive).sum())}
 
 
 def summarise(values: list[dict[str, float]]) -> dict[str, Any]:

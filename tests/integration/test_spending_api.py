@@ -131,7 +131,7 @@ def test_evaluate_cli_reports_metrics_per_model_and_category(home: Path, data: P
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    for key in ("mape", "smape", "mase", "coverage_80"):
+    for key in ("mape", "smape", "rel_mae", "coverage_80"):
         assert isinstance(metrics[key], float)
     assert "seasonal_naive" in metrics["per_model"] and "chosen" in metrics["per_model"]
     assert "groceries" in metrics["per_category"]

@@ -162,5 +162,5 @@ def test_spending_model_contract(tmp_path: Path) -> None:
     assert len(out[0]["total"]) == 3 and len(out[1]["total"]) == 2
     assert {r["category"] for r in out[1]["forecast"]} == {"rent"}
     metrics = FAMILY.evaluate(predictor, frame)
-    assert {"mape", "smape", "mase", "coverage_80", "per_model", "per_category"} <= set(metrics)
+    assert {"mape", "smape", "rel_mae", "coverage_80", "per_model", "per_category"} <= set(metrics)
     assert {"seasonal_naive", "mean_12", "ets", "chosen"} <= set(metrics["per_model"])

@@ -97,7 +97,7 @@ class SpendingFamily(ModelFamily):
     """Per-user monthly spend forecasts with backtested model choice."""
 
     name: ClassVar[str] = "spending"
-    primary_metric: ClassVar[str] = "mase"
+    primary_metric: ClassVar[str] = "rel_mae"
     higher_is_better: ClassVar[bool] = False
     # ``horizon`` is both: the held-out months of the evaluation set and of training's backtests.
     prepare_options: ClassVar[frozenset[str]] = frozenset({"users", "months"})

@@ -1,4 +1,9 @@
-"""Forecast accuracy on hidden months: MAPE, sMAPE, MASE (vs seasonal naive) and 80 % coverage."""
+"""Forecast accuracy on hidden months: MAPE, sMAPE, relative MAE (vs seasonal naive) and 80 % coverage.
+
+``rel_mae`` is the forecast's MAE divided by the seasonal-naive forecast's MAE *on the same hidden months*
+(a "relative measure" in Hyndman & Koehler 2006). It is not MASE, whose scale is the in-sample seasonal-naive MAE;
+the metric was called ``mase`` before and was renamed for that reason (docs/training.md).
+"""
 
 from __future__ import annotations
 
@@ -39,12 +44,12 @@ class Accumulator:
         self.series += 1
 
     def summary(self) -> dict[str, float]:
-        """mape, smape (fractions), mase (MAE / seasonal-naive MAE on the same months), coverage_80."""
+        """mape, smape (fractions), rel_mae (MAE / seasonal-naive MAE on the same months), coverage_80."""
         snaive = float(np.sum(self.snaive_abs_err))
         return {
             "mape": float(np.mean(self.ape)) if self.ape else float("nan"),
             "smape": float(np.mean(self.sape)) if self.sape else float("nan"),
-            "mase": float(np.sum(self.abs_err)) / snaive if snaive > 0 else float("nan"),
+            "rel_mae": float(np.sum(self.abs_err)) / snaive if snaive > 0 else float("nan"),
             "coverage_80": float(np.mean(self.covered)) if self.covered else float("nan"),
             "n_series": self.series,
         }
