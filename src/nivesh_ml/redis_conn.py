@@ -9,6 +9,11 @@ import redis
 
 RedisError = redis.RedisError
 WatchError = redis.WatchError
+# What a Redis outage raises (as opposed to a bug such as a wrong-type command): callers map these to a 503.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError,
+    redis.exceptions.ReadOnlyError, redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
+)
 
 
 @lru_cache(maxsize=8)

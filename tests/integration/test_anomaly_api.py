@@ -155,3 +155,69 @@ def test_parallel_ingests_lose_no_profile_update(store: OnlineStore) -> None:
     assert sum(profile["merch"].values()) == threads * per_thread
     history = store.get(HISTORY_NS, "busy")
     assert history is not None and len(history["transactions"]) == threads * per_thread
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("amount", [5e-324, 1e-300, 2.2250738585072014e-308])
+def test_denormal_amount_is_scored_not_blamed_on_the_store(served: tuple[TestClient, Settings],
+                                                           history: pd.DataFrame, amount: float) -> None:
+    client, _ = served
+    user = str(history["user_id"].iloc[0])
+    routine, _ = next_transactions(history)
+    for currency in ("INR", "IDR"):  # IDR: the amount in rupees rounds to exactly 0
+        txn = {**routine, "amount": amount, "currency": currency, "transaction_id": f"tiny-{currency}"}
+        response = client.post("/predict/anomaly", json={"user_id": user, "transaction": txn,
+                                                         "update_profile": True})
+        assert response.status_code == 200, response.text
+        assert 0.0 <= response.json()["score"] <= 1.0
+    # A profile holding such amounts still scores ordinary and huge ones.
+    for value in (120.0, 9.9e10):
+        response = client.post("/predict/anomaly", json={"user_id": user,
+                                                         "transaction": {**routine, "amount": value}})
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.slow
+def test_resent_batch_without_ids_is_a_no_op(served: tuple[TestClient, Settings]) -> None:
+    client, settings = served
+    rows = [{"timestamp": f"2025-02-{day:02d}T09:30:00", "amount": 40.0 + day, "merchant": "Chai Point",
+             "category": "food", "description": f"UPI/chai {day}"} for day in range(1, 11)]
+    rows.append(dict(rows[0]))  # the same tea twice in one batch is two payments
+    first = client.post("/transactions", json={"user_id": "no-ids", "transactions": rows})
+    again = client.post("/transactions", json={"user_id": "no-ids", "transactions": rows})
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json()["added"] == 11 and first.json()["stored"] == 11
+    assert again.json()["added"] == 0 and again.json()["stored"] == 11
+    profile = create_store(settings).get(PROFILE_NS, "no-ids")
+    assert profile is not None and profile["n"] == 11
+
+
+@pytest.mark.slow
+def test_held_sqlite_lock_answers_store_busy(served: tuple[TestClient, Settings],
+                                             history: pd.DataFrame) -> None:
+    import sqlite3
+
+    _, trained = served
+    settings = Settings(home=trained.home, feature_store={"lock_timeout_s": 0.2})
+    routine, _ = next_transactions(history)
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/transactions", json={"user_id": "locked", "transactions": [routine]}).status_code == 200
+        holder = sqlite3.connect(settings.sqlite_store_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+        try:
+            ingest = client.post("/transactions", json={"user_id": "locked",
+                                                        "transactions": [{**routine, "transaction_id": "x2"}]})
+            scored = client.post("/predict/anomaly", json={"user_id": "locked", "transaction": routine,
+                                                           "update_profile": True})
+            read_only = client.post("/predict/anomaly", json={"user_id": "locked", "transaction": routine})
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        for response in (ingest, scored):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "store_busy"
+        assert read_only.status_code == 200  # readers are not blocked by a writer (WAL)
+        assert 'nivesh_feature_store_errors_total{operation="ingest"} 1.0' in client.get("/metrics").text
+        retried = client.post("/transactions", json={"user_id": "locked",
+                                                     "transactions": [{**routine, "transaction_id": "x2"}]})
+        assert retried.status_code == 200 and retried.json()["added"] == 1

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-from nivesh_ml.errors import UpstreamUnavailable
-from nivesh_ml.features.store import OnlineStore, Record, Updater
-from nivesh_ml.redis_conn import RedisError, WatchError, redis_client
+from nivesh_ml.errors import StoreBusy, StoreUnavailable
+from nivesh_ml.features.store import ManyUpdater, OnlineStore, Record, RecordKey, check_written_keys
+from nivesh_ml.redis_conn import UNAVAILABLE_ERRORS, RedisError, WatchError, redis_client
 
 MAX_UPDATE_RETRIES = 200
 
@@ -21,51 +23,68 @@ class RedisStore(OnlineStore):
         self.url = url
         self.prefix = prefix
 
-    @property
-    def _r(self):  # type: ignore[no-untyped-def]
-        return redis_client(self.url)
+    @contextmanager
+    def _guard(self) -> Iterator[Any]:
+        """The pooled client; connection failures, timeouts and a loading server as store errors."""
+        try:
+            yield redis_client(self.url)
+        except UNAVAILABLE_ERRORS as exc:
+            raise StoreUnavailable(f"feature store unavailable: {type(exc).__name__}") from exc
 
     def _key(self, namespace: str, key: str) -> str:
         return f"{self.prefix}:{namespace}:{key}"
 
     def get(self, namespace: str, key: str) -> Record | None:
-        raw = self._r.get(self._key(namespace, key))
+        with self._guard() as r:
+            raw = r.get(self._key(namespace, key))
         return json.loads(raw) if raw else None
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record | None]:
         if not keys:
             return {}
-        values = self._r.mget([self._key(namespace, k) for k in keys])
+        with self._guard() as r:
+            values = r.mget([self._key(namespace, k) for k in keys])
         return {k: (json.loads(v) if v else None) for k, v in zip(keys, values, strict=True)}
 
     def put(self, namespace: str, key: str, value: Record, ttl_s: int | None = None) -> None:
-        self._r.set(self._key(namespace, key), json.dumps(value), ex=ttl_s)
+        with self._guard() as r:
+            r.set(self._key(namespace, key), json.dumps(value), ex=ttl_s)
 
-    def update(self, namespace: str, key: str, fn: Updater, ttl_s: int | None = None) -> Record:
-        full = self._key(namespace, key)
-        with self._r.pipeline() as pipe:
+    def update_many(self, keys: Sequence[RecordKey], fn: ManyUpdater,
+                    ttl_s: int | None = None) -> dict[RecordKey, Record]:
+        full = {k: self._key(*k) for k in keys}
+        with self._guard() as r, r.pipeline() as pipe:
             for _ in range(MAX_UPDATE_RETRIES):
                 try:
-                    pipe.watch(full)
-                    raw = pipe.get(full)
-                    new = fn(json.loads(raw) if raw else None)
-                    pipe.multi()
-                    pipe.set(full, json.dumps(new), ex=ttl_s)
+                    pipe.watch(*full.values())
+                    raws = pipe.mget(list(full.values()))
+                    new = fn({k: (json.loads(raw) if raw else None) for k, raw in zip(full, raws, strict=True)})
+                    check_written_keys(keys, new)
+                    if not new:
+                        pipe.unwatch()
+                        return new
+                    pipe.multi()  # everything below is sent and applied as one MULTI/EXEC, or not at all
+                    for k, value in new.items():
+                        pipe.set(full[k], json.dumps(value), ex=ttl_s)
                     pipe.execute()
                     return new
                 except WatchError:
                     continue
-        raise UpstreamUnavailable(f"could not update {namespace}/{key}: too much contention")
+        raise StoreBusy(f"could not update {sorted(keys)}: too much contention")
 
     def delete(self, namespace: str, key: str) -> None:
-        self._r.delete(self._key(namespace, key))
+        with self._guard() as r:
+            r.delete(self._key(namespace, key))
 
     def keys(self, namespace: str) -> Iterator[str]:
         start = len(self.prefix) + len(namespace) + 2
-        return iter(sorted(k[start:] for k in self._r.scan_iter(match=self._key(namespace, "*"), count=1000)))
+        with self._guard() as r:
+            found = sorted(k[start:] for k in r.scan_iter(match=self._key(namespace, "*"), count=1000))
+        return iter(found)
 
     def ping(self) -> bool:
         try:
-            return bool(self._r.ping())
-        except RedisError:
+            with self._guard() as r:
+                return bool(r.ping())
+        except (RedisError, StoreUnavailable):
             return False

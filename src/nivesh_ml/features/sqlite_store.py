@@ -7,9 +7,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from nivesh_ml.features.store import OnlineStore, Record, Updater
+from nivesh_ml.errors import StoreBusy, StoreUnavailable
+from nivesh_ml.features.store import ManyUpdater, OnlineStore, Record, RecordKey, check_written_keys
 from nivesh_ml.sqlite_conn import open_wal
 
 _SCHEMA = """
@@ -22,87 +24,122 @@ CREATE TABLE IF NOT EXISTS records (
 )
 """
 
+# What SQLite says when the file, not the caller, is at fault (anything else is a bug and is not wrapped).
+_UNAVAILABLE = ("disk i/o", "unable to open", "readonly", "disk is full", "malformed", "not a database")
+
 
 class SQLiteStore(OnlineStore):
-    """Records in one SQLite file; one connection per thread, opened lazily."""
+    """Records in one SQLite file; one connection per thread, opened lazily.
+
+    A write waits at most ``lock_timeout_s`` for the lock (SQLite's busy handler), then answers
+    :class:`StoreBusy`, so a long writer elsewhere cannot stall a request.
+    """
 
     backend = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_timeout_s: float = 2.0) -> None:
         self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
         self._local = threading.local()
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_wal(self.path, _SCHEMA, timeout_s=60)
-            self._local.conn = conn
-        return conn
+    @contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        """The thread's connection; SQLite's lock and I/O failures as store errors."""
+        try:
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = open_wal(self.path, _SCHEMA, timeout_s=self.lock_timeout_s)
+                self._local.conn = conn
+            yield conn
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if "locked" in message or "busy" in message:
+                raise StoreBusy(f"feature store busy: no lock within {self.lock_timeout_s:g} s") from exc
+            if any(part in message for part in _UNAVAILABLE):
+                raise StoreUnavailable(f"feature store unavailable: {exc}") from exc
+            raise
+        except sqlite3.DatabaseError as exc:
+            if any(part in str(exc).lower() for part in _UNAVAILABLE):
+                raise StoreUnavailable(f"feature store unavailable: {exc}") from exc
+            raise
 
     @staticmethod
     def _expiry(ttl_s: int | None) -> float | None:
         return time.time() + ttl_s if ttl_s else None
 
     def get(self, namespace: str, key: str) -> Record | None:
-        row = self._conn().execute(
-            "SELECT value FROM records WHERE namespace=? AND key=? AND (expires_at IS NULL OR expires_at>?)",
-            (namespace, key, time.time()),
-        ).fetchone()
+        with self._guard() as conn:
+            row = conn.execute(
+                "SELECT value FROM records WHERE namespace=? AND key=? AND (expires_at IS NULL OR expires_at>?)",
+                (namespace, key, time.time()),
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record | None]:
         out: dict[str, Record | None] = dict.fromkeys(keys)
         now = time.time()
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn().execute(
-                f"SELECT key, value FROM records WHERE namespace=? AND key IN ({marks}) "
-                "AND (expires_at IS NULL OR expires_at>?)",
-                (namespace, *chunk, now),
-            ).fetchall()
-            out.update({k: json.loads(v) for k, v in rows})
+        with self._guard() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, value FROM records WHERE namespace=? AND key IN ({marks}) "
+                    "AND (expires_at IS NULL OR expires_at>?)",
+                    (namespace, *chunk, now),
+                ).fetchall()
+                out.update({k: json.loads(v) for k, v in rows})
         return out
 
     def put(self, namespace: str, key: str, value: Record, ttl_s: int | None = None) -> None:
-        self._conn().execute(
-            "INSERT OR REPLACE INTO records(namespace, key, value, expires_at) VALUES (?,?,?,?)",
-            (namespace, key, json.dumps(value), self._expiry(ttl_s)),
-        )
-
-    def update(self, namespace: str, key: str, fn: Updater, ttl_s: int | None = None) -> Record:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute(
-                "SELECT value, expires_at FROM records WHERE namespace=? AND key=?", (namespace, key)
-            ).fetchone()
-            current = json.loads(row[0]) if row and (row[1] is None or row[1] > time.time()) else None
-            new = fn(current)
+        with self._guard() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO records(namespace, key, value, expires_at) VALUES (?,?,?,?)",
-                (namespace, key, json.dumps(new), self._expiry(ttl_s)),
+                (namespace, key, json.dumps(value), self._expiry(ttl_s)),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+
+    def update_many(self, keys: Sequence[RecordKey], fn: ManyUpdater,
+                    ttl_s: int | None = None) -> dict[RecordKey, Record]:
+        with self._guard() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                current: dict[RecordKey, Record | None] = {}
+                for namespace, key in keys:
+                    row = conn.execute("SELECT value, expires_at FROM records WHERE namespace=? AND key=?",
+                                       (namespace, key)).fetchone()
+                    live = row is not None and (row[1] is None or row[1] > now)
+                    current[(namespace, key)] = json.loads(row[0]) if live else None
+                new = fn(current)
+                check_written_keys(keys, new)
+                expiry = self._expiry(ttl_s)
+                conn.executemany(
+                    "INSERT OR REPLACE INTO records(namespace, key, value, expires_at) VALUES (?,?,?,?)",
+                    [(namespace, key, json.dumps(value), expiry) for (namespace, key), value in new.items()],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         return new
 
     def delete(self, namespace: str, key: str) -> None:
-        self._conn().execute("DELETE FROM records WHERE namespace=? AND key=?", (namespace, key))
+        with self._guard() as conn:
+            conn.execute("DELETE FROM records WHERE namespace=? AND key=?", (namespace, key))
 
     def keys(self, namespace: str) -> Iterator[str]:
-        rows = self._conn().execute(
-            "SELECT key FROM records WHERE namespace=? AND (expires_at IS NULL OR expires_at>?) ORDER BY key",
-            (namespace, time.time()),
-        ).fetchall()
+        with self._guard() as conn:
+            rows = conn.execute(
+                "SELECT key FROM records WHERE namespace=? AND (expires_at IS NULL OR expires_at>?) ORDER BY key",
+                (namespace, time.time()),
+            ).fetchall()
         return iter([r[0] for r in rows])
 
     def ping(self) -> bool:
         try:
-            self._conn().execute("SELECT 1")
-        except sqlite3.Error:
+            with self._guard() as conn:
+                conn.execute("SELECT 1")
+        except (sqlite3.Error, StoreUnavailable):
             return False
         return True
 

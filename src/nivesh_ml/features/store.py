@@ -1,4 +1,9 @@
-"""The online store contract: namespaced JSON records per key, with TTL, atomic updates and batch reads."""
+"""The online store contract: namespaced JSON records per key, with TTL, atomic updates and batch reads.
+
+Backends raise :class:`~nivesh_ml.errors.StoreUnavailable` / :class:`~nivesh_ml.errors.StoreBusy` for what
+their dependency raises (connection, timeout, lock wait, disk I/O) and nothing broader: any other exception
+is a bug and surfaces as one.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from nivesh_ml.config import Settings
 
 Record = dict[str, Any]
 Updater = Callable[[Record | None], Record]
+RecordKey = tuple[str, str]  # (namespace, key)
+ManyUpdater = Callable[[dict[RecordKey, Record | None]], dict[RecordKey, Record]]
 
 
 class OnlineStore(ABC):
@@ -29,11 +36,27 @@ class OnlineStore(ABC):
     def put(self, namespace: str, key: str, value: Record, ttl_s: int | None = None) -> None:
         """Write a record (replacing any), expiring after ``ttl_s`` seconds when given."""
 
-    @abstractmethod
     def update(self, namespace: str, key: str, fn: Updater, ttl_s: int | None = None) -> Record:
         """Atomic read-modify-write: ``fn`` gets the current record (or ``None``) and returns the new one.
 
         Concurrent updates of the same key from threads or processes are serialised; none is lost.
+        """
+        written = self.update_many([(namespace, key)], lambda cur: {(namespace, key): fn(cur[(namespace, key)])},
+                                   ttl_s=ttl_s)
+        return written[(namespace, key)]
+
+    @abstractmethod
+    def update_many(self, keys: Sequence[RecordKey], fn: ManyUpdater,
+                    ttl_s: int | None = None) -> dict[RecordKey, Record]:
+        """Atomic read-modify-write of several records: all of ``fn``'s records are written, or none.
+
+        ``fn`` gets the current records of ``keys`` (``None`` where absent) and returns the records to
+        write (only keys among ``keys``). One SQLite transaction; one WATCH + MULTI/EXEC on Redis. If
+        ``fn`` raises, nothing is written and the exception propagates.
+
+        Raises:
+            StoreBusy: the write lock (SQLite) or a conflict-free turn (Redis) was not had in time.
+            StoreUnavailable: the backend failed (connection, timeout, disk I/O).
         """
 
     @abstractmethod
@@ -52,6 +75,13 @@ class OnlineStore(ABC):
         """Release connections."""
 
 
+def check_written_keys(keys: Sequence[RecordKey], written: dict[RecordKey, Record]) -> None:
+    """An ``update_many`` function may only write the records it read (else the write is not atomic)."""
+    extra = set(written) - set(keys)
+    if extra:
+        raise ValueError(f"update_many wrote records it did not read: {sorted(extra)}")
+
+
 def create_store(settings: Settings) -> OnlineStore:
     """The store chosen by settings (SQLite by default, Redis when configured)."""
     if settings.store_backend == "redis":
@@ -62,4 +92,4 @@ def create_store(settings: Settings) -> OnlineStore:
         return RedisStore(settings.redis_url)
     from nivesh_ml.features.sqlite_store import SQLiteStore
 
-    return SQLiteStore(settings.sqlite_store_path)
+    return SQLiteStore(settings.sqlite_store_path, lock_timeout_s=settings.feature_store.lock_timeout_s)

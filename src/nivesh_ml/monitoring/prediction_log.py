@@ -1,13 +1,21 @@
-"""Append-only, bounded log of predictions (inputs with PII masked, outputs, model version)."""
+"""Append-only, bounded log of predictions (inputs with PII masked, outputs, model version).
+
+Bounded twice, continuously: every :data:`TRIM_EVERY` appends each model keeps its newest ``max_rows``; and
+whenever 1/32 of ``max_bytes`` has been appended, the database's live size is checked and, over
+:data:`TRIM_AT` of the cap, the oldest rows (any model) go until it is back to :data:`TRIM_TO`, and the freed
+pages are returned to the file system (``auto_vacuum=INCREMENTAL``), so the file shrinks too. The WAL is kept
+near an eighth of the cap (checkpoint interval and ``journal_size_limit``).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from nivesh_ml.pii import mask_pii
 from nivesh_ml.sqlite_conn import open_wal
@@ -24,6 +32,11 @@ CREATE TABLE IF NOT EXISTS predictions (
 CREATE INDEX IF NOT EXISTS predictions_model_ts ON predictions(model, ts);
 """
 
+TRIM_EVERY: Final = 100  # appends between per-model row trims
+TRIM_AT: Final = 0.85  # live size, as a fraction of max_bytes, beyond which a byte check trims
+TRIM_TO: Final = 0.7  # fraction of max_bytes kept after a byte trim (room for the next batch of appends)
+CHECK_FRACTION: Final = 32  # a byte check after every max_bytes / CHECK_FRACTION bytes appended
+
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
@@ -36,19 +49,31 @@ def _mask(value: Any) -> Any:
 
 
 class PredictionLog:
-    """SQLite under ``var/``; the oldest rows are dropped beyond ``max_rows`` per model."""
+    """SQLite under ``var/``; the oldest rows are dropped beyond ``max_rows`` per model and ``max_bytes`` in all.
 
-    def __init__(self, path: Path, max_rows: int, enabled: bool = True) -> None:
+    ``lock_timeout_s`` bounds a write's wait for the lock: appends happen on the request path.
+    """
+
+    def __init__(self, path: Path, max_rows: int, enabled: bool = True, max_bytes: int = 256 * 1024 * 1024,
+                 lock_timeout_s: float = 2.0) -> None:
         self.path = Path(path)
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.enabled = enabled
+        self.lock_timeout_s = lock_timeout_s
         self._local = threading.local()
         self._writes = 0
+        self._unchecked_bytes = 0
+        self._lock = threading.Lock()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_wal(self.path, _SCHEMA, timeout_s=30)
+            conn = open_wal(self.path, _SCHEMA, timeout_s=self.lock_timeout_s, incremental_vacuum=True)
+            wal_limit = self.max_bytes // 8
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={max(16, min(1000, wal_limit // page))}")
             self._local.conn = conn
         return conn
 
@@ -57,14 +82,43 @@ class PredictionLog:
         if not self.enabled:
             return
         conn = self._conn()
-        conn.execute(
-            "INSERT INTO predictions(ts, model, version, inputs, outputs) VALUES (?,?,?,?,?)",
-            (time.time(), model, version, json.dumps(_mask(inputs), default=str),
-             json.dumps(_mask(outputs), default=str)),
-        )
-        self._writes += 1
-        if self._writes % 1000 == 0:
+        row = (time.time(), model, version, json.dumps(_mask(inputs), default=str),
+               json.dumps(_mask(outputs), default=str))
+        conn.execute("INSERT INTO predictions(ts, model, version, inputs, outputs) VALUES (?,?,?,?,?)", row)
+        with self._lock:
+            self._writes += 1
+            self._unchecked_bytes += len(row[3]) + len(row[4]) + len(model) + len(version) + 32
+            rotate = self._writes % TRIM_EVERY == 0
+            check = self._unchecked_bytes >= self.max_bytes // CHECK_FRACTION
+            if check:
+                self._unchecked_bytes = 0
+        if rotate:
             self.rotate_all()
+        if check or rotate:
+            self.trim_bytes()
+
+    def size_bytes(self) -> int:
+        """Bytes of the live database pages (what the file shrinks to after a vacuum and checkpoint)."""
+        conn = self._conn()
+        pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return int(pages * conn.execute("PRAGMA page_size").fetchone()[0])
+
+    def trim_bytes(self) -> None:
+        """Over :data:`TRIM_AT` of ``max_bytes``: drop the oldest rows down to :data:`TRIM_TO` and shrink the file."""
+        conn = self._conn()
+        deleted = False
+        for _ in range(4):  # the first estimate ignores page slack; a second pass settles it
+            size = self.size_bytes()
+            if size <= self.max_bytes * TRIM_AT:
+                break
+            (rows,) = conn.execute("SELECT COUNT(*) FROM predictions").fetchone()
+            drop = max(1, math.ceil(rows * (1 - self.max_bytes * TRIM_TO / size)))
+            conn.execute("DELETE FROM predictions WHERE id IN (SELECT id FROM predictions ORDER BY id LIMIT ?)",
+                         (drop,))
+            deleted = True
+        if deleted:
+            conn.execute("PRAGMA incremental_vacuum").fetchall()
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def rotate(self, model: str) -> None:
         """Drop the oldest rows of ``model`` beyond ``max_rows``."""

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nivesh_ml import __version__
-from nivesh_ml.cache.base import SafeCache, create_cache
+from nivesh_ml.cache.base import create_safe_cache
 from nivesh_ml.config import Settings, get_settings
 from nivesh_ml.errors import NiveshError, PayloadTooLarge, RateLimited
 from nivesh_ml.features.store import create_store
@@ -148,11 +148,13 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
         models=ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
                             settings.server.model_retry_max_s),
         store=create_store(settings),
-        cache=SafeCache(create_cache(settings), settings.cache.ttl_seconds, metrics.cache_event),
+        cache=create_safe_cache(settings, metrics.cache_event),
         metrics=metrics,
         prediction_log=PredictionLog(settings.var_dir / "predictions.db",
                                      settings.monitoring.prediction_log_max_rows,
-                                     settings.monitoring.prediction_log_enabled),
+                                     settings.monitoring.prediction_log_enabled,
+                                     settings.monitoring.prediction_log_max_bytes,
+                                     settings.feature_store.lock_timeout_s),
     )
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from nivesh_ml.cache.base import SafeCache, cache_key
+from nivesh_ml.cache.base import SafeCache
 from nivesh_ml.config import Settings
+from nivesh_ml.errors import StoreUnavailable
+from nivesh_ml.features.builders import ProfileUpdater
 from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.models.anomaly.profile import AnomalyProfileUpdater
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.metrics import Metrics
@@ -34,15 +39,38 @@ class Services:
 
     def cached_predict(self, kind: str, model: LoadedModel, payload: Any,
                        compute: Callable[[], dict[str, Any]], user_id: str | None = None) -> dict[str, Any]:
-        """Serve from cache (keyed by model version + normalised input) or compute and remember."""
-        prefix = f"{kind}:u={user_id}" if user_id else kind
-        key = cache_key(prefix, model.version, payload)
+        """Serve from cache (keyed by model version + normalised input) or compute and remember.
+
+        Per-user results (``user_id`` given) are dropped by :meth:`SafeCache.invalidate_user` on ingest.
+        """
+        key = self.cache.key(kind, model.version, payload, user_id)
+        if key is None:
+            return compute()
         hit = self.cache.get(kind, key)
         if hit is not None:
             return dict(hit)
         result = compute()
         self.cache.set(kind, key, result)
         return result
+
+    @cached_property
+    def profile_updaters(self) -> list[ProfileUpdater]:
+        """Profiles written with every ingest, in the same atomic update as the history."""
+        return [AnomalyProfileUpdater(self.settings.anomaly.profile_max_categories)]
+
+    @contextmanager
+    def store_call(self, operation: str) -> Iterator[None]:
+        """Count a feature-store failure; it still answers 503 ``store_unavailable``/``store_busy``.
+
+        Only what the store raises for its dependency (connection, timeout, lock wait) is counted; any other
+        error passes through untouched and reports its own cause.
+        """
+        try:
+            yield
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels(operation=operation).inc()
+            log.warning("feature store %s failed: %s (%s)", operation, exc.code, exc.message)
+            raise
 
     def record(self, model: LoadedModel, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
         """Count and log a prediction; logging never fails the request."""

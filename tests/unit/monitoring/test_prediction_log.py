@@ -41,3 +41,16 @@ def test_recent_filters_by_time_window_and_disabled_log_writes_nothing(tmp_path:
     off = PredictionLog(tmp_path / "off.db", max_rows=100, enabled=False)
     off.append("credit", "1", {}, {})
     assert not (tmp_path / "off.db").exists()
+
+
+def test_log_stays_under_its_byte_cap_and_the_file_shrinks(tmp_path: Path) -> None:
+    cap = 64 * 1024
+    plog = PredictionLog(tmp_path / "p.db", max_rows=1_000_000, max_bytes=cap)
+    for i in range(3000):  # ~900 KB of rows in all
+        plog.append("intent" if i % 3 else "credit", "1", {"query": f"{i:06d}" + "x" * 250}, {"intent": "x"})
+        if i % 50 == 0:
+            assert plog.size_bytes() <= cap
+    assert plog.size_bytes() <= cap
+    assert (tmp_path / "p.db").stat().st_size <= cap  # freed pages went back to the file system
+    rows = plog.recent("intent")
+    assert 50 < len(rows) < 1000 and rows[-1]["inputs"]["query"].startswith("002999")  # the newest kept

@@ -8,6 +8,7 @@ store. Both call :func:`transaction_features`, so the vectors are identical by c
 from __future__ import annotations
 
 import math
+import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,6 +160,17 @@ def _median(values: list[float]) -> float:
     return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
 
 
+TINY: Final = sys.float_info.min
+# Suffix of the per-direction bucket ("d" + suffix, "c" + suffix) into which a profile folds its rarest
+# categories beyond its cap; named keys are "d:<name>", so the bucket cannot collide with a category.
+OTHER_CATEGORY: Final = "\x00other"
+
+
+def other_category_key(key: str) -> str:
+    """The "other" bucket of a category key's direction."""
+    return key[0] + OTHER_CATEGORY
+
+
 def _mode(counts: dict[str, Any]) -> str | None:
     if not counts:
         return None
@@ -185,7 +197,8 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
     pop_cat = pop["cat"].get(key) or pop["amt"][d]
 
     mean_u, sd_u = _blend(p.get("amt", {}).get(d), pop["amt"][d])
-    cat_stats = p.get("cat", {}).get(key)
+    cats = p.get("cat", {})
+    cat_stats = cats.get(key) or cats.get(other_category_key(key))  # a rare category may have been folded
     mean_c, sd_c = _blend(cat_stats, pop_cat)
     recent_cat = cat_stats[3] if cat_stats else []
     median = _median(recent_cat) if len(recent_cat) >= 3 else pop_cat[2]
@@ -194,7 +207,7 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
                                                           - bisect_left(recent, t.amount_inr))
     pop_pct = bisect_left(pop["quantiles"][d], x) / len(pop["quantiles"][d])
     percentile = (below + PRIOR * pop_pct) / (len(recent) + PRIOR)
-    ratio_max = math.log(t.amount_inr / recent[-1]) if len(recent) >= 3 else math.log(t.amount_inr / pop["p95"][d])
+    ratio_max = _log_ratio(t.amount_inr, recent[-1] if len(recent) >= 3 else pop["p95"][d])
 
     hours = p.get("hour") or [0] * 24
     h, wd = t.hour, t.weekday
@@ -215,9 +228,9 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
     km_home, kmh = _geo(p, t, last, gap)
     income = p.get("income", 0.0)
     monthly = income / max(1.0, span_days / 30.44) if income > 0 else pop["monthly_income"]
-    log_ratio = math.log(t.amount_inr / median)
+    log_ratio = _log_ratio(t.amount_inr, median)
     ratio_m = _merchant_ratio(p, t, x, log_ratio)
-    cat_max = math.log(t.amount_inr / max(recent_cat)) if len(recent_cat) >= 3 else log_ratio
+    cat_max = _log_ratio(t.amount_inr, max(recent_cat)) if len(recent_cat) >= 3 else log_ratio
     z_cat = (x - mean_c) / sd_c
     return [
         x, (x - mean_u) / sd_u, z_cat, log_ratio / sd_c, log_ratio, percentile,
@@ -230,6 +243,12 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
         ratio_m, ratio_m / sd_c, cat_max, _category_hour_surprise(p, key, h, pop),
         float(m_count == 0) * conf * max(0.0, z_cat),
     ]
+
+
+def _log_ratio(a: float, b: float) -> float:
+    """``log(a / b)`` as a difference of logs: a denormal amount (``5e-324``) neither underflows to ``log(0)``
+    nor overflows the quotient; amounts that round to zero in INR count as the smallest normal float."""
+    return math.log(max(a, TINY)) - math.log(max(b, TINY))
 
 
 def _merchant_ratio(p: dict[str, Any], t: Txn, x: float, fallback: float) -> float:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from bisect import insort
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from nivesh_ml.data.schemas import Transaction
-from nivesh_ml.features.store import OnlineStore
-from nivesh_ml.models.anomaly.features import WINDOW_S, Txn, txn_from_record
+from nivesh_ml.models.anomaly.features import OTHER_CATEGORY, WINDOW_S, Txn, other_category_key, txn_from_record
 
 PROFILE_NS: Final = "anomaly_profile"
 PROFILE_VERSION: Final = 2
@@ -24,6 +24,7 @@ MAX_MERCHANTS: Final = 400
 MAX_CITIES: Final = 100
 MAX_WINDOW: Final = 400
 MAX_IDS: Final = 500
+MAX_CATEGORIES: Final = 64  # per-category tables kept (both directions); the rarest fold into "other"
 
 
 def new_profile() -> dict[str, Any]:
@@ -64,7 +65,33 @@ def _merchant_amount(table: dict[str, list[float]], merchant: str | None, x: flo
         del table[min(table.items(), key=lambda kv: (kv[1][0], kv[0]))[0]]
 
 
-def update_profile(p: dict[str, Any], t: Txn) -> None:
+def _combine(into: list[Any], stats: list[Any]) -> None:
+    """Merge two Welford summaries with their recent amounts (Chan et al.'s parallel update)."""
+    n = into[0] + stats[0]
+    if n:
+        delta = stats[1] - into[1]
+        into[2] += stats[2] + delta * delta * into[0] * stats[0] / n
+        into[1] += delta * stats[0] / n
+        into[0] = n
+    into[3] = (into[3] + stats[3])[-RECENT_CATEGORY_AMOUNTS:]
+
+
+def _fold_rarest_category(p: dict[str, Any], max_categories: int) -> None:
+    """Keep at most ``max_categories`` named category tables: the rarest goes into its direction's "other"."""
+    named = [k for k in p["cat"] if k[1:] != OTHER_CATEGORY]
+    if len(named) <= max_categories:
+        return
+    rarest = min(named, key=lambda k: (p["cat"][k][0], k))
+    other = other_category_key(rarest)
+    _combine(p["cat"].setdefault(other, [0, 0.0, 0.0, []]), p["cat"].pop(rarest))
+    hours = p["chour"].pop(rarest, None)
+    if hours is not None:
+        target = p["chour"].setdefault(other, [0] * 24)
+        for h, count in enumerate(hours):
+            target[h] += count
+
+
+def update_profile(p: dict[str, Any], t: Txn, max_categories: int = MAX_CATEGORIES) -> None:
     """Fold one transaction into a profile (in place)."""
     d = "c" if t.credit else "d"
     x = math.log1p(t.amount_inr)
@@ -75,6 +102,7 @@ def update_profile(p: dict[str, Any], t: Txn) -> None:
     recent.append(t.amount_inr)
     del recent[:-RECENT_AMOUNTS]
     key = t.category_key
+    fresh = key not in p["cat"]
     cat = p["cat"].setdefault(key, [0, 0.0, 0.0, []])
     _welford(cat, x)
     cat[3].append(t.amount_inr)
@@ -84,6 +112,8 @@ def update_profile(p: dict[str, Any], t: Txn) -> None:
     _count(p["merch"], t.merchant, MAX_MERCHANTS)
     _merchant_amount(p["mamt"], t.merchant, x)
     p["chour"].setdefault(key, [0] * 24)[t.hour] += 1
+    if fresh and len(p["cat"]) > max_categories:
+        _fold_rarest_category(p, max_categories)
     _count(p["chan"], t.channel, 50)
     _count(p["ctry"], t.country, 200)
     _count(p["cur"], t.currency, 50)
@@ -108,7 +138,8 @@ def update_profile(p: dict[str, Any], t: Txn) -> None:
         del p["ids"][:-MAX_IDS]
 
 
-def apply_transactions(profile: dict[str, Any] | None, txns: Iterable[Txn]) -> dict[str, Any]:
+def apply_transactions(profile: dict[str, Any] | None, txns: Iterable[Txn],
+                       max_categories: int = MAX_CATEGORIES) -> dict[str, Any]:
     """A profile with new transactions folded in, oldest first; ids already seen are skipped."""
     p = profile if profile is not None and profile.get("v") == PROFILE_VERSION else new_profile()
     seen = set(p["ids"])
@@ -117,12 +148,17 @@ def apply_transactions(profile: dict[str, Any] | None, txns: Iterable[Txn]) -> d
             if t.id in seen:
                 continue
             seen.add(t.id)
-        update_profile(p, t)
+        update_profile(p, t, max_categories)
     return p
 
 
-def update_stored_profile(store: OnlineStore, user_id: str, transactions: Sequence[Transaction],
-                          ttl_s: int) -> None:
-    """Profile updater for ``features.builders.PROFILE_UPDATERS`` (atomic read-modify-write)."""
-    txns = [txn_from_record(t) for t in transactions]
-    store.update(PROFILE_NS, user_id, lambda cur: apply_transactions(cur, txns), ttl_s=ttl_s)
+@dataclass(frozen=True)
+class AnomalyProfileUpdater:
+    """Keeps the anomaly profile in step with ingestion (a ``features.builders.ProfileUpdater``)."""
+
+    max_categories: int = MAX_CATEGORIES
+    namespace: str = PROFILE_NS
+
+    def apply(self, current: dict[str, Any] | None, new: Sequence[Transaction]) -> dict[str, Any]:
+        """The stored profile with ``new`` folded in."""
+        return apply_transactions(current, [txn_from_record(t) for t in new], self.max_categories)

@@ -23,7 +23,12 @@ def format_money(amount: float, currency: str = "INR") -> str:
     return f"{symbol}{text}" if symbol else f"{currency} {text}"
 
 
+MAX_MULTIPLE = 1_000_000.0
+
+
 def _times(multiple: float) -> str:
+    if multiple >= MAX_MULTIPLE:  # e.g. against a usual amount of a fraction of a paisa
+        return f"over {indian_grouping(MAX_MULTIPLE)}×"
     return f"{indian_grouping(multiple)}×" if multiple >= 10 else f"{multiple:.1f}×"
 
 
@@ -31,11 +36,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _multiple(log_ratio: float) -> float:
+    """``exp`` of a log ratio, capped: a denormal usual amount makes the ratio astronomically large, not an error."""
+    return MAX_MULTIPLE if log_ratio >= math.log(MAX_MULTIPLE) else math.exp(log_ratio)
+
+
 Phrase = Callable[[Sequence[float], Txn], str | None]
 
 
 def _amount_vs_category(v: Sequence[float], t: Txn) -> str | None:
-    multiple = math.exp(v[INDEX["log_ratio_category_median"]])
+    multiple = _multiple(v[INDEX["log_ratio_category_median"]])
     if multiple < 1.5:
         return None
     usual = f"your usual {t.category.replace('_', ' ')} spend" if t.category else "your usual payment"
@@ -49,7 +59,7 @@ def _amount_vs_user(v: Sequence[float], t: Txn) -> str | None:
 
 
 def _amount_vs_merchant(v: Sequence[float], t: Txn) -> str | None:
-    multiple = math.exp(v[INDEX["log_ratio_merchant"]])
+    multiple = _multiple(v[INDEX["log_ratio_merchant"]])
     if multiple < 1.5:
         return None
     if not t.merchant or v[INDEX["log_ratio_merchant"]] == v[INDEX["log_ratio_category_median"]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nivesh_ml.data.schemas import UserTransaction
-from nivesh_ml.errors import NiveshError, UpstreamUnavailable
 from nivesh_ml.models.anomaly import AnomalyPredictor
 from nivesh_ml.models.anomaly.online import score_user_transaction
 from nivesh_ml.serving.auth import ApiKeyDep
@@ -17,11 +15,12 @@ from nivesh_ml.serving.deps import ServicesDep
 from nivesh_ml.serving.routes.transactions import owned_transactions
 
 router = APIRouter(tags=["anomaly"], dependencies=[ApiKeyDep])
-log = logging.getLogger(__name__)
 
 
 class AnomalyRequest(BaseModel):
     """A transaction of ``user_id``; ``update_profile`` also ingests it (like ``POST /transactions``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     user_id: str = Field(min_length=1, max_length=200)
     transaction: UserTransaction
@@ -36,18 +35,13 @@ def predict_anomaly(request: AnomalyRequest, services: ServicesDep) -> dict[str,
     assert isinstance(predictor, AnomalyPredictor)
     txn = owned_transactions(request.user_id, [request.transaction])[0]
     fs = services.settings.feature_store
-    try:
+    with services.store_call("anomaly"):
         result = score_user_transaction(predictor, services.store, request.user_id, txn,
                                         update_profile=request.update_profile, ttl_s=fs.ttl_days * 86400,
-                                        max_history=fs.history_max_transactions)
-    except NiveshError:
-        raise
-    except Exception as exc:
-        services.metrics.store_errors.labels(operation="anomaly").inc()
-        log.warning("feature store failed while scoring: %s", type(exc).__name__)
-        raise UpstreamUnavailable("feature store unavailable") from exc
+                                        max_history=fs.history_max_transactions,
+                                        updaters=services.profile_updaters)
     if request.update_profile:
-        services.cache.invalidate(f"spending:u={request.user_id}:")
+        services.cache.invalidate_user(request.user_id)
     services.metrics.confidence.labels(model="anomaly").observe(float(result["score"]))
     if result["is_anomaly"]:
         services.metrics.anomalies.inc()

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nivesh_ml.data.schemas import Transaction, UserTransaction
-from nivesh_ml.errors import InvalidInput, UpstreamUnavailable
+from nivesh_ml.errors import InvalidInput
 from nivesh_ml.features.builders import ingest_transactions
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
 
 router = APIRouter(tags=["transactions"], dependencies=[ApiKeyDep])
-log = logging.getLogger(__name__)
 
 
 class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     user_id: str = Field(min_length=1, max_length=200)
     transactions: list[UserTransaction] = Field(min_length=1, max_length=20_000)
 
@@ -36,17 +36,14 @@ def owned_transactions(user_id: str, items: list[UserTransaction]) -> list[Trans
 
 @router.post("/transactions")
 def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
-    """Store a user's transactions (idempotent on ``transaction_id``) and update their profiles."""
+    """Store a user's transactions and update their profiles, atomically; resending a batch is a no-op.
+
+    Rows are recognised by ``transaction_id``, or by a fingerprint of their content when they have none.
+    """
     txns = owned_transactions(request.user_id, request.transactions)
     fs = services.settings.feature_store
-    try:
+    with services.store_call("ingest"):
         summary = ingest_transactions(services.store, request.user_id, txns, fs.ttl_days * 86400,
-                                      fs.history_max_transactions)
-    except Exception as exc:
-        if isinstance(exc, InvalidInput):
-            raise
-        services.metrics.store_errors.labels(operation="ingest").inc()
-        log.warning("feature store ingest failed: %s", type(exc).__name__)
-        raise UpstreamUnavailable("feature store unavailable") from exc
-    services.cache.invalidate(f"spending:u={request.user_id}:")
+                                      fs.history_max_transactions, services.profile_updaters)
+    services.cache.invalidate_user(request.user_id)
     return {"user_id": request.user_id, **summary}
