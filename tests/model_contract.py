@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nivesh_ml.models.base import METADATA_FILE, ModelFamily, ModelMetadata, Predictor
+from nivesh_ml.models.base import METADATA_FILE, ModelFamily, ModelMetadata, Predictor, verify_artefacts
 
 REQUIRED_METADATA = ("name", "version", "created_at", "data_hash", "metrics", "feature_schema")
 
@@ -27,6 +27,8 @@ def check_model_contract(family: ModelFamily, dataset: Any, params: dict[str, An
     for key in REQUIRED_METADATA:
         assert key in raw, f"model.json lacks {key}"
     assert not list(directory.rglob("*.pkl")) and not list(directory.rglob("*.pickle")), "no pickle"
+    assert raw.get("manifest"), "model.json lists every artefact with its sha256 (written last, at save)"
+    assert verify_artefacts(directory), "a freshly saved model verifies against its manifest"
     first = family.load(directory)
     second = family.load(directory)
     assert isinstance(first.metadata, ModelMetadata)
