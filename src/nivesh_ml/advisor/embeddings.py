@@ -129,8 +129,9 @@ class Encoder:
         meta = json.loads((directory / META_FILE).read_text())
         self.version = str(meta.get("sha256", "unknown"))
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
-        self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=int(meta.get("max_tokens", MAX_TOKENS)))
+        # each batch padded to its longest text with [PAD] (id 0); the mask keeps padding out of the mean
+        self.tokenizer.enable_padding(pad_id=0, pad_token=self.tokenizer.id_to_token(0) or "[PAD]")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -142,12 +143,8 @@ class Encoder:
         rows: list[FloatArray] = []
         for start in range(0, len(texts), batch_size):
             encodings = self.tokenizer.encode_batch(list(texts[start:start + batch_size]))
-            width = max(len(e.ids) for e in encodings)
-            ids = np.zeros((len(encodings), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for row, enc in enumerate(encodings):
-                ids[row, : len(enc.ids)] = enc.ids
-                mask[row, : len(enc.ids)] = 1
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             (out,) = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})
             rows.append(np.asarray(out, dtype=np.float32))
         if not rows:

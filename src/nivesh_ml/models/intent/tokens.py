@@ -13,20 +13,28 @@ IntArray = NDArray[np.int64]
 
 
 def load_tokenizer(path: Path, max_length: int) -> Tokenizer:
-    """A tokenizer that truncates to ``max_length`` and does not pad (padding is per batch)."""
+    """A tokenizer that truncates to ``max_length`` and pads each batch to its longest text."""
     tokenizer = Tokenizer.from_file(str(path))
-    tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_length)
+    pad_batches(tokenizer)
     return tokenizer
 
 
+def pad_batches(tokenizer: Tokenizer, pad_id: int = 0) -> None:
+    """Right-pad every ``encode_batch`` to its longest encoding with ``pad_id`` (the word-piece ``[PAD]``)."""
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
+
+
 def encode(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[IntArray, IntArray]:
-    """``input_ids`` and ``attention_mask`` padded to the longest text of the batch."""
+    """``input_ids`` and ``attention_mask`` of a batch, padded by the tokenizer (see :func:`pad_batches`)."""
     encodings = tokenizer.encode_batch(list(texts))
-    width = max((len(e.ids) for e in encodings), default=1)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros((len(encodings), width), dtype=np.int64)
-    for row, enc in enumerate(encodings):
-        ids[row, : len(enc.ids)] = enc.ids
-        mask[row, : len(enc.ids)] = 1
+    if not encodings:
+        return np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1), dtype=np.int64)
+    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
     return ids, mask
+
+
+def token_counts(tokenizer: Tokenizer, texts: Sequence[str]) -> list[int]:
+    """Tokens of each text after truncation, padding excluded."""
+    return [sum(e.attention_mask) for e in tokenizer.encode_batch(list(texts))]

@@ -22,7 +22,7 @@ from nivesh_ml.models.intent.data import IntentDataset, cap_per_label, stratifie
 from nivesh_ml.models.intent.lexical import LexicalModel, fit_lexical
 from nivesh_ml.models.intent.network import IntentNet, base_model_dir
 from nivesh_ml.models.intent.params import FALLBACK_LABEL, IntentParams
-from nivesh_ml.models.intent.tokens import encode, load_tokenizer
+from nivesh_ml.models.intent.tokens import encode, load_tokenizer, token_counts
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _train_network(train: IntentDataset, valid: IntentDataset, labels: list[str]
     network = IntentNet(base_model_dir(), len(labels)).to(device)
     total = epochs * math.ceil(len(train) / params.batch_size)
     optimizer, scheduler = _optimizer(network, params, min(total, params.max_steps or total))
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(train.texts)]
+    lengths = token_counts(tokenizer, train.texts)
     loop = _Loop(network, tokenizer, optimizer, scheduler, torch.Generator().manual_seed(params.seed),
                  torch.tensor([index[label] for label in train.labels], device=device), device, lengths)
     best: dict[str, Any] = {"loss": math.inf, "state": None, "epoch": 0}
