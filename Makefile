@@ -42,6 +42,7 @@ airflow-venv: $(AIRFLOW_VENV)/.installed
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install services airflow-venv lint
 	$(BIN)/python -m pytest -q
