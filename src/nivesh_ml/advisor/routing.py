@@ -8,27 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nivesh_ml.text import clean_text, find_money
+from nivesh_ml.text.money import find_bare_numbers
+
 log = logging.getLogger(__name__)
 
 ModelLookup = Callable[[str], Any | None]
 
-_MULT = {"k": 1e3, "thousand": 1e3, "l": 1e5, "lac": 1e5, "lacs": 1e5, "lakh": 1e5, "lakhs": 1e5, "lpa": 1e5,
-         "cr": 1e7, "crore": 1e7, "crores": 1e7}
-_NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
-_UNIT = r"(k|thousand|lakhs?|lacs?|lpa|l|crores?|cr)\b"
-MONEY_RE = re.compile(rf"(?:₹|\brs\.?|\binr)\s*{_NUMBER}\s*(?:{_UNIT})?|{_NUMBER}\s*{_UNIT}"
-                      rf"|{_NUMBER}\s*(?:rupees|rs)\b",
-                      re.IGNORECASE)
-PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b|pc\b)", re.IGNORECASE)
-YEARS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:years?|yrs?|saal|sal)\b(?!\s*old)", re.IGNORECASE)
-MONTHS_RE = re.compile(r"(\d+)\s*months?\b", re.IGNORECASE)
-AGE_RE = re.compile(r"(?:\bi am|\bi'm|\bage(?:d| of| is)?|\bmeri umar)\s*(\d{2})\b|\b(\d{2})\s*(?:years?|yrs?|saal)\s*"
-                    r"(?:old|ka|ki)\b", re.IGNORECASE)
-BARE_RE = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{2,3})+|\d{3,})(?![\d.,]*\s*(?:%|years?|yrs?|months?))",
-                     re.IGNORECASE)
-MONTHLY_RE = re.compile(r"\b(a|per|every|each|/)\s*month\b|\bmonthly\b|\bmahina\b|\bmahine\b|\bp\.?m\.?\b",
+PERCENT_RE = re.compile(r"(?<![\w.])([0-9]{1,6}+(?:\.[0-9]{1,4}+)?) ?(?:%|percent\b|per cent\b|pc\b)", re.IGNORECASE)
+YEARS_RE = re.compile(r"(?<![\w.])([0-9]{1,3}+(?:\.[0-9]{1,2}+)?) ?(?:years?|yrs?|saal|sal)\b(?! ?old)", re.IGNORECASE)
+MONTHS_RE = re.compile(r"(?<![\w.])([0-9]{1,4}+) ?months?\b", re.IGNORECASE)
+AGE_RE = re.compile(r"(?:\bi am|\bi'm|\bage(?:d| of| is)?|\bmeri umar) ?([0-9]{2})\b|"
+                    r"(?<![\w.])([0-9]{2}) ?(?:years?|yrs?|saal) ?(?:old|ka|ki)\b", re.IGNORECASE)
+MONTHLY_RE = re.compile(r"\b(a|per|every|each|/) ?month\b|\bmonthly\b|\bmahina\b|\bmahine\b|\bp\.?m\.?\b",
                         re.IGNORECASE)
-YEARLY_RE = re.compile(r"\b(a|per|every|each)\s*(year|annum)\b|\bannual(ly)?\b|\byearly\b|\blpa\b|\bp\.?a\.?\b|"
+YEARLY_RE = re.compile(r"\b(a|per|every|each) ?(year|annum)\b|\bannual(ly)?\b|\byearly\b|\blpa\b|\bp\.?a\.?\b|"
                        r"\bctc\b", re.IGNORECASE)
 
 # First match wins: more specific questions first.
@@ -39,13 +33,14 @@ KEYWORD_ROUTES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p, re.IGN
     ("ppf_maturity", r"\bppf\b"),
     ("retirement_corpus", r"\bretire|\bretirement\b|\bcorpus\b"),
     ("compare_tax_regimes", r"\bregime\b|\bincome tax\b|\btax (on|for|liability|kitna)\b|\bhow much tax\b"),
-    ("sip_future_value", r"\bsip\b|\bevery month\b.*\binvest|\binvest\b.*\b(a|per|every) month\b"),
+    ("sip_future_value", r"\bsip\b|\bevery month\b.{0,120}\binvest|\binvest\b.{0,120}\b(a|per|every) month\b"),
     ("lumpsum_future_value", r"\blump ?sum\b|\bone[- ]time\b|\binvest(ed)? once\b"),
 )]
 INTENT_ROUTES = {"loan_affordability": "emi", "retirement_planning": "retirement_corpus",
                  "tax_planning": "compare_tax_regimes", "savings_goal": "sip_future_value",
                  "investment_advice": "sip_future_value"}
 MIN_INTENT_CONFIDENCE = 0.5
+MAX_ROUTED_CHARS = 10_000  # the advice API accepts 4,000; nothing longer is worth routing
 
 
 @dataclass
@@ -63,19 +58,11 @@ class Route:
     used_models: list[str] = field(default_factory=list)
 
 
-def _to_float(text: str) -> float:
-    return float(text.replace(",", ""))
-
-
 def rule_amounts(text: str) -> list[float]:
     """Money amounts written with ₹/Rs/INR, a multiplier (k, lakh, crore, LPA) or 'rupees'."""
-    amounts = []
-    for m in MONEY_RE.finditer(text):
-        number = m.group(1) or m.group(3) or m.group(5)
-        unit = (m.group(2) or m.group(4) or "").lower()
-        amounts.append(_to_float(number) * _MULT.get(unit, 1.0))
+    amounts = [m.amount for m in find_money(text)]
     if not amounts:  # bare numbers like "5000 a month" (not years, not percentages)
-        amounts = [_to_float(m.group(1)) for m in BARE_RE.finditer(text) if _to_float(m.group(1)) >= 500]
+        amounts = [m.amount for m in find_bare_numbers(text, minimum=500)]
     return amounts
 
 
@@ -111,6 +98,7 @@ def _intent(model_lookup: ModelLookup, text: str) -> str | None:
 def route_message(text: str, model_lookup: ModelLookup | None = None) -> Route:
     """The calculator topic and the numbers of a (redacted) message."""
     lookup: ModelLookup = model_lookup or (lambda _name: None)
+    text = clean_text(text, MAX_ROUTED_CHARS)
     route = Route()
     route.intent = _intent(lookup, text)
     if route.intent is not None:

@@ -8,26 +8,26 @@ from typing import Any
 
 from nivesh_ml.models.ner.dates import resolve_date
 from nivesh_ml.models.ner.merchants import canonical_merchant, lookup_merchant
+from nivesh_ml.text import money
+from nivesh_ml.text.normalise import clean_text
 
-CURRENCIES = {"₹": "INR", "rs": "INR", "inr": "INR", "rupees": "INR", "rupee": "INR", "rupay": "INR",
-              "rupaye": "INR", "rupaiye": "INR", "rupiya": "INR", "rupye": "INR",
-              "rupiye": "INR", "re": "INR", "lpa": "INR", "$": "USD", "usd": "USD", "dollars": "USD",
-              "dollar": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP",
-              "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "aed": "AED", "dirham": "AED", "dirhams": "AED",
-              "sgd": "SGD", "jpy": "JPY", "¥": "JPY", "cad": "CAD", "aud": "AUD"}
-MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "hazaar": 1e3, "hazar": 1e3, "hajar": 1e3,
-               "hazzar": 1e3, "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5,
-               "lpa": 1e5, "cr": 1e7, "crs": 1e7, "crore": 1e7, "crores": 1e7, "karod": 1e7, "m": 1e6,
-               "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9, "hundred": 1e2, "sau": 1e2}
+MAX_VALUE_CHARS = 500  # an entity span; longer text is not one value
+
+CURRENCIES = {**money.CURRENCIES, "lpa": "INR"}
+MULTIPLIERS = money.SCALES
 AMOUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "ek": 1.0, "two": 2.0, "do": 2.0, "three": 3.0, "teen": 3.0,
                 "four": 4.0, "char": 4.0, "five": 5.0, "paanch": 5.0, "ten": 10.0, "das": 10.0,
                 "half": 0.5, "aadha": 0.5, "dedh": 1.5, "dhai": 2.5}
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
+_NUMBER = re.compile(rf"(?<![0-9,]){money.NUMBER}|(?<![0-9])\.[0-9]{{1,6}}+")
 _WORD = re.compile(r"[a-z]+|[₹$€£¥]")
 
 
 def parse_money(text: str) -> dict[str, Any] | None:
     """``{"amount", "currency"}`` of a MONEY span ("₹1,20,000", "1.5 crore", "5k", "$120", "Rs. 500/-")."""
+    text = clean_text(text, MAX_VALUE_CHARS)
+    marked = money.parse_amount(text)
+    if marked is not None and marked.start == 0 and marked.end >= len(text.rstrip()):
+        return {"amount": round(marked.amount, 2), "currency": marked.currency or "INR"}
     t = re.sub(r"(?<=[a-z])\.", " ", text.lower().replace("/-", " ").replace("us$", "$ "))
     found = _NUMBER.search(t)
     if found is not None:
@@ -72,10 +72,11 @@ ACCOUNT_TYPES = (("credit card", r"credit card|\bcc\b"), ("debit card", r"debit 
                  ("gold loan", r"gold loan"), ("two-wheeler loan", r"two[- ]wheeler loan"), ("loan", r"\bloan\b"),
                  ("pay later", r"postpaid|pay later"), ("wallet", r"wallet"),
                  ("salary account", r"salary"), ("savings account", r"saving|\bsb\b"),
-                 ("current account", r"current"), ("card", r"card\b|\d{4,6}x{4,}\d{2,4}"),
+                 ("current account", r"current"), ("card", r"card\b|[0-9]{4,6}x{4,20}+[0-9]{2,4}"),
                  ("account", r"a/c|\bac\b|acct|account"))
-_MASKED = re.compile(r"(?:[x*•.]{2,}|x)\s*(\d{2,6})\b|(?:ending|ending in|ending with|no\.?)\s+(\d{3,6})\b|"
-                     r"\b\d{4,6}x{2,}(\d{2,4})\b|\b(\d{4})$")
+_MASKED = re.compile(r"(?<![x*•.])(?:[x*•.]{2,}+|x) ?([0-9]{2,6})\b|"
+                     r"(?:ending|ending in|ending with|no\.?) ([0-9]{3,6})\b|"
+                     r"(?<![\w])[0-9]{4,6}x{2,20}+([0-9]{2,4})\b|(?<![\w])([0-9]{4})$")
 
 
 def _first_alias(table: dict[str, tuple[str, ...]], t: str) -> str | None:
@@ -90,7 +91,7 @@ def _first_alias(table: dict[str, tuple[str, ...]], t: str) -> str | None:
 
 def parse_account(text: str) -> dict[str, Any]:
     """``{"institution", "type", "last4"}`` of an ACCOUNT span; parts not written are ``None``."""
-    t = re.sub(r"\s+", " ", text.lower())
+    t = clean_text(text.lower(), MAX_VALUE_CHARS).replace("\n", " ")
     institution = _first_alias(BANKS, t) or _first_alias(PROVIDERS, t)
     kind = next((name for name, pattern in ACCOUNT_TYPES if re.search(pattern, t)), None)
     masked = _MASKED.search(t)
@@ -125,7 +126,7 @@ _CATEGORY_INDEX = {alias: name for name, aliases in CATEGORIES.items() for alias
 
 def canonical_category(text: str) -> str:
     """A category's canonical name ("bijli" → "electricity", "Grocery" → "groceries"); else lower-cased text."""
-    key = re.sub(r"\s+", " ", text.strip().lower())
+    key = clean_text(text.strip().lower(), MAX_VALUE_CHARS).replace("\n", " ")
     return _CATEGORY_INDEX.get(key, key)
 
 

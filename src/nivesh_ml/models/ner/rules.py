@@ -14,26 +14,21 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from nivesh_ml.text.money import MONEY_SOURCE
+
 RULES_COMPONENT = "nivesh_rules"
 DEFAULT_KINDS = ("money", "card")
 ALL_KINDS = ("money", "card", "merchant", "category", "date", "account")
 
-_NUM = r"\d(?:[\d,]*\d)?(?:\.\d{1,2})?"
-_MULT = r"(?:k|K|lakhs?|lacs?|crores?|cr|LPA|hazaar|hazar)"
-_CURRENCY = r"(?:₹|Rs\.?|rs\.?|RS\.?|INR|inr|\$|USD|EUR|GBP|AED)"
-_WORDS = r"(?:rupees|rupee|rupay|rupaye|rupaiye|rupiya)"
-_MONEY = (rf"(?<![\w.]){_CURRENCY}\s?{_NUM}(?:\s?{_MULT}\b)?(?:/-)?|"
-          rf"\b{_NUM}\s?{_MULT}?\s?{_WORDS}\b|\b\d+(?:\.\d+)?\s?(?:lakhs?|lacs?|crores?|cr|LPA|hazaar|hazar)\b|"
-          r"\b\d+(?:\.\d+)?[kK]\b")
-_CARD = r"\b\d{4,6}[Xx*]{4,}\d{4}\b"
+_CARD = r"(?<![\w])[0-9]{4,6}[Xx*]{4,20}+[0-9]{4}(?![\w])"
 _MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)")
 _DATE = (r"\b\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[A-Za-z]{3}\d{2}\b|"
          rf"\b\d{{1,2}}-{_MONTHS}(?:-\d{{2,4}})?\b|\b(?:\d{{1,2}}(?:st|nd|rd|th)? )?{_MONTHS}(?: \d{{4}})?\b|"
          r"\b(?:yesterday|today|tomorrow|kal|parso|aaj|monthly|annually|weekly)\b|"
-         r"\b(?:last|this|next|every|per|pichle|is|agle|har|since|past)(?: \d+)? "
+         r"\b(?:last|this|next|every|per|pichle|is|agle|har|since|past)(?: [0-9]{1,4})? "
          rf"(?:week|month|year|quarter|weekend|mahine|saal|hafte|months|years|days|weeks|{_MONTHS})\b")
-_ACCOUNT = r"\b(?:a/c|acct|ac)(?: no\.?)? [Xx*.]{1,}\d{3,4}\b"
+_ACCOUNT = r"\b(?:a/c|acct|ac)(?: no\.?)? [Xx*.]{1,20}+[0-9]{3,4}\b"
 
 
 def _alternation(phrases: Iterable[str]) -> str:
@@ -47,7 +42,7 @@ def compiled_rules(kinds: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]],
     from nivesh_ml.models.ner.merchants import MERCHANTS
     from nivesh_ml.models.ner.normalise import CATEGORIES
 
-    sources = {"money": ("MONEY", _MONEY, 0), "card": ("ACCOUNT", _CARD, 0), "date": ("DATE", _DATE, re.I),
+    sources = {"money": ("MONEY", MONEY_SOURCE, re.I), "card": ("ACCOUNT", _CARD, 0), "date": ("DATE", _DATE, re.I),
                "account": ("ACCOUNT", _ACCOUNT, re.I),
                "merchant": ("MERCHANT", _alternation(a for n, _, al in MERCHANTS for a in (n, *al)), re.I),
                "category": ("CATEGORY", _alternation(a for al in CATEGORIES.values() for a in al), re.I)}
