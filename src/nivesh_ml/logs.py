@@ -29,6 +29,8 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = mask_pii(value)[0] if isinstance(value, str) else value
         if record.exc_info:
             payload["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            # Tracebacks quote arguments and messages, which can carry account numbers: masked like the rest.
+            payload["traceback"] = mask_pii(self.formatException(record.exc_info))[0]
         return json.dumps(payload, default=str)
 
 

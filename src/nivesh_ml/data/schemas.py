@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 CURRENCIES: Final[frozenset[str]] = frozenset({
     "INR", "USD", "EUR", "GBP", "AED", "SGD", "JPY", "AUD", "CAD", "CHF", "CNY", "HKD",
@@ -19,6 +21,15 @@ DIRECTIONS: Final[tuple[str, ...]] = ("debit", "credit")
 _IST = timezone(timedelta(hours=5, minutes=30))
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+# Request text must hold a character that ``str.strip`` keeps. The class lists exactly what Python counts as
+# whitespace, so the pattern means the same in pydantic (Rust regex), the OpenAPI document and its validators.
+NON_BLANK: Final[str] = (r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+                         r"\u205f\u3000]")
+RequestText = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
+# Inline transactions: 1970..2099, as an ISO 8601 date-time or date string (no epoch numbers).
+_TIMESTAMP_START: Final[str] = r"^(19[7-9][0-9]|20[0-9][0-9])-[0-9][0-9]-[0-9][0-9]"
+_TIMESTAMP_START_RE: Final = re.compile(_TIMESTAMP_START)
 
 
 class Transaction(BaseModel):
@@ -89,10 +100,51 @@ class Transaction(BaseModel):
         return value.strip().lower() if isinstance(value, str) else value
 
 
-class UserTransaction(Transaction):
-    """A transaction given inline for a known user: its own ``user_id`` may be omitted."""
+RequestTimestamp = Annotated[datetime, WithJsonSchema({
+    "type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}], "pattern": _TIMESTAMP_START,
+    "description": "ISO 8601 date-time (a given offset is converted to IST) or date, year 1970..2099"})]
 
-    user_id: ShortText | None = None  # type: ignore[assignment]
+
+class UserTransaction(Transaction):
+    """A transaction given inline for a known user: its own ``user_id`` may be omitted.
+
+    A request model, stricter than the file record so that its OpenAPI schema is exactly what is accepted:
+    unknown fields are an error (files, read as ``Transaction``, ignore unknown columns), text is taken as sent
+    (no stripping), currency, direction and channel are the listed codes as written.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    # Inline items belong to the request's user_id. Their own user_id is accepted for compatibility when it
+    # matches (else 422), but left out of the documented schema: omit it.
+    user_id: SkipJsonSchema[RequestText | None] = None  # type: ignore[assignment]
+    timestamp: RequestTimestamp
+    currency: Literal[tuple(sorted(CURRENCIES))] = "INR"  # type: ignore[valid-type]
+    transaction_id: RequestText | None = None
+    merchant: RequestText | None = None
+    category: RequestText | None = None
+    city: RequestText | None = None
+    country: RequestText | None = None
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        if not isinstance(value, str):
+            raise ValueError("timestamp must be an ISO 8601 date-time or date string")
+        if not _TIMESTAMP_START_RE.match(value):
+            raise ValueError("timestamp must start YYYY-MM-DD with a year in 1970..2099")
+        return datetime.fromisoformat(value) if len(value) == 10 else value
+
+    # The file record's lenient spellings ("DEBIT", " upi") are not part of the request schema.
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _lower_channel(cls, value: object) -> object:
+        return value
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _lower_direction(cls, value: object) -> object:
+        return value
 
 
 class CreditApplication(BaseModel):

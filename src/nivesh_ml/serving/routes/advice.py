@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nivesh_ml.advisor.service import MAX_MESSAGE_CHARS, advise, get_advisor
+from nivesh_ml.data.schemas import NON_BLANK
 from nivesh_ml.errors import NiveshError
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import Services, ServicesDep
+from nivesh_ml.serving.limits import AdviceRateDep
 
 router = APIRouter(tags=["advice"], dependencies=[ApiKeyDep])
 
@@ -24,8 +26,10 @@ def _not_blank(text: str) -> str:
 class AdviceBody(BaseModel):
     """A user's chat message; omit ``session_id`` to start a new conversation."""
 
+    model_config = ConfigDict(extra="forbid")
     user_id: str = Field(min_length=1, max_length=128)
-    message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_not_blank)]
+    message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NON_BLANK),
+                       AfterValidator(_not_blank)]
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -39,7 +43,7 @@ def _predictor_lookup(services: Services) -> Any:
     return lookup
 
 
-@router.post("/predict/advice")
+@router.post("/predict/advice", dependencies=[AdviceRateDep])
 def predict_advice(body: AdviceBody, services: ServicesDep) -> dict[str, Any]:
     """Answer a personal-finance question, grounded in the knowledge base, with sources and safety flags."""
     return advise(get_advisor(services.settings), body.user_id, body.message, body.session_id,

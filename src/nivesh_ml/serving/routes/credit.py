@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from nivesh_ml.data.schemas import CreditApplication
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
 
@@ -18,7 +19,14 @@ MAX_FIELDS = 500
 class CreditRiskRequest(BaseModel):
     """The applicant's fields; the loaded model's schema validates them (422 lists what it expects)."""
 
-    applicant_data: dict[str, Any] = Field(max_length=MAX_FIELDS)
+    model_config = ConfigDict(extra="forbid")
+
+    # Validated against the served model's feature schema (GET /models); documented as the bundled model's.
+    applicant_data: Annotated[dict[str, Any], WithJsonSchema({
+        **CreditApplication.model_json_schema(),
+        "description": "The applicant as the bundled credit model reads it. A model trained on your own data "
+                       "(`nivesh-ml train credit --data`) expects its own columns instead; a 422 lists them."},
+    )] = Field(max_length=MAX_FIELDS)
 
 
 @router.post("/predict/credit-risk")

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from nivesh_ml.data.schemas import NON_BLANK
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
 
@@ -22,15 +24,27 @@ def _not_blank(text: str) -> str:
     return text
 
 
-Query = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS), AfterValidator(_not_blank)]
+Query = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK),
+                  AfterValidator(_not_blank)]
 
 
 class IntentRequest(BaseModel):
     """Exactly one of ``query`` or ``queries``."""
 
-    model_config = ConfigDict(extra="forbid")
-    query: Query | None = None
-    queries: list[Query] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["query"]}, {"required": ["queries"]}]})
+    query: Query | SkipJsonSchema[None] = None
+    queries: Annotated[list[Query], Field(min_length=1, max_length=MAX_BATCH)] | SkipJsonSchema[None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        # The schema has no null: omit the field you do not send.
+        if isinstance(data, dict):
+            for name in ("query", "queries"):
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name!r} must not be null; omit it instead")
+        return data
 
     @model_validator(mode="after")
     def _one_of(self) -> IntentRequest:

@@ -10,6 +10,7 @@ from nivesh_ml.errors import NotFound
 from nivesh_ml.models import MODEL_NAMES
 from nivesh_ml.serving.auth import AdminDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.routes import error_responses
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -20,7 +21,7 @@ def list_models(services: ServicesDep) -> dict[str, Any]:
     return {"models": services.models.describe()}
 
 
-@router.post("/{name}/reload", dependencies=[AdminDep])
+@router.post("/{name}/reload", dependencies=[AdminDep], responses=error_responses(401, 403, 404, 409, 503))
 def reload_model(name: str, services: ServicesDep) -> dict[str, Any]:
     """Load the current champion; the old version serves until the new one is ready."""
     if name not in MODEL_NAMES or name not in services.models.names:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from nivesh_ml.data.schemas import NON_BLANK
 from nivesh_ml.models.ner.predictor import MAX_TEXT_CHARS, check_text, parse_reference_date
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
@@ -29,13 +31,29 @@ def _reference(value: date) -> date:
         raise ValueError(getattr(exc, "message", str(exc))) from exc
 
 
+# What check_text and parse_reference_date accept, as the OpenAPI states it.
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]*$"
+_REFERENCE_DATE = r"^(19[0-9][0-9]|2[01][0-9][0-9]|2200)-[0-9][0-9]-[0-9][0-9]$"
+_REFERENCE_DATE_RE = re.compile(_REFERENCE_DATE)
+
+
+def _date_string(value: object) -> object:
+    if not isinstance(value, str) or not _REFERENCE_DATE_RE.match(value):
+        raise ValueError("reference_date must be a YYYY-MM-DD string with a year in 1900..2200")
+    return value
+
+
 class NerRequest(BaseModel):
     """One text; relative dates resolve against ``reference_date`` (today when omitted)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_text)]
-    reference_date: Annotated[date, Field(strict=False), AfterValidator(_reference)] | None = None
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_text), WithJsonSchema({
+        "type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS,
+        "allOf": [{"pattern": NON_BLANK}, {"pattern": _NO_CONTROL}],
+        "description": "text to analyse: not blank, no control characters other than tab and line breaks"})]
+    reference_date: Annotated[date, BeforeValidator(_date_string), AfterValidator(_reference), WithJsonSchema({
+        "type": "string", "format": "date", "pattern": _REFERENCE_DATE})] | None = None
 
 
 @router.post("/predict/ner")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nivesh_ml.data.schemas import UserTransaction
 from nivesh_ml.errors import ModelNotReady
@@ -13,12 +13,15 @@ from nivesh_ml.models.spending.family import SpendingPredictor
 from nivesh_ml.models.spending.service import forecast_response
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.routes import error_responses
 from nivesh_ml.serving.routes.transactions import owned_transactions
 
 router = APIRouter(tags=["spending"], dependencies=[ApiKeyDep])
 
 
 class SpendingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     user_id: str = Field(min_length=1, max_length=200)
     months: int = Field(6, ge=1, le=24, description="months ahead to forecast")
     category: str | None = Field(None, min_length=1, max_length=100, description="forecast only this category")
@@ -26,7 +29,7 @@ class SpendingRequest(BaseModel):
         None, max_length=20_000, description="the user's history inline (new users); else the stored one")
 
 
-@router.post("/predict/spending")
+@router.post("/predict/spending", responses=error_responses(404))
 def predict_spending(request: SpendingRequest, services: ServicesDep) -> dict[str, Any]:
     """Forecast a user's monthly spend; each row names the model that produced it."""
     model = services.models.get("spending")
