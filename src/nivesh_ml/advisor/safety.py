@@ -70,8 +70,8 @@ SECURITY_CALL_PATTERNS: Final[list[re.Pattern[str]]] = [re.compile(p, _I) for p 
     r"\btarget price\b", r"\bstop[- ]loss (at|of) (₹|rs\.?)\s?\d",
 )]
 
-PUBLIC_EMAIL: Final = re.compile(r"\b[\w.+-]+@(?:[\w-]+\.)*(?:gov\.in|nic\.in|rbi\.org\.in|npci\.org\.in)\b",
-                                 re.IGNORECASE)
+PUBLIC_EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]++@(?:[\w-]++\.)*"
+                                 r"(?:gov\.in|nic\.in|rbi\.org\.in|npci\.org\.in)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 
 

@@ -196,7 +196,7 @@ def merchant_index() -> dict[str, tuple[str, str]]:
     return index
 
 
-_LEGAL_SUFFIX = re.compile(r"\s+(pvt|private|ltd|limited|llp|inc|india|in|co|corp|com)$")
+_LEGAL_SUFFIX = re.compile(r" (pvt|private|ltd|limited|llp|inc|india|in|co|corp|com)$")
 
 
 def lookup_merchant(text: str) -> tuple[str, str] | None:

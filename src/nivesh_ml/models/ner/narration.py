@@ -15,14 +15,37 @@ from nivesh_ml.models.base import Predictor
 from nivesh_ml.models.ner.dates import resolve_date
 from nivesh_ml.models.ner.merchants import canonical_merchant, lookup_merchant
 from nivesh_ml.models.ner.normalise import canonical_category, parse_account, parse_money
+from nivesh_ml.text.money import PREFIXED_AMOUNT_RE
+from nivesh_ml.text.normalise import clean_text
 
 _VPA = re.compile(r"\b[\w.\-]{2,64}@[a-z][a-z0-9.]{1,30}\b", re.IGNORECASE)
 _IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 BANK_CODES = {"HDFC", "SBIN", "SBI", "ICIC", "ICICI", "UTIB", "AXIS", "YESB", "KKBK", "KOTAK", "PUNB", "BARB",
               "CNRB", "AIRP", "IDIB", "FDRL", "INDB", "IBKL", "IDFB", "UBIN", "BKID", "PYTM", "YBL", "AXL", "OKSBI"}
 _REF = re.compile(r"^[A-Z]?\d{6,}$|^[A-Z]{4}[A-Z0-9]*\d{8,}$")
-_MASKED = re.compile(r"\d{0,6}[X*]{2,}\d{2,4}", re.IGNORECASE)
-_MONEY = re.compile(r"(?:₹|\bRs\.?|\bINR|\bUSD|\$)\s?\d[\d,]*(?:\.\d{1,2})?(?:/-)?", re.IGNORECASE)
+_MASKED = re.compile(r"(?<![X*])[0-9]{0,6}[X*]{2,}+[0-9]{2,4}", re.IGNORECASE)
+# Narrations write "Cr"/"Dr" after amounts, so only a currency prefix marks money here (no scale words).
+_MONEY = PREFIXED_AMOUNT_RE
+MAX_NARRATION_CHARS = 2_000  # a narration or SMS; longer input is cut before any pattern runs
+_LETTERS = re.compile(r"[A-Za-z]{2}")
+_UPI_SLASH = re.compile(r"UPI/(DR|CR|P2M|P2A)/([0-9]{6,}+)/([^/]++)/([^/]*+)/([^/]*+)/?(.*)$", re.IGNORECASE)
+_UPI_DASH = re.compile(r"UPI-(.+)$", re.IGNORECASE)
+_LONG_REF = re.compile(r"[0-9]{10,}")
+_NEFT = re.compile(r"(NEFT|IMPS|RTGS)(?: ?(CR|DR))?[-/* ]+(.+)$", re.IGNORECASE)
+_FIELD_SEP = re.compile(r"[-/*]")
+_CARD_CASH = re.compile(r"(POS|ATW|ATM|NWD|EAW|CASH WDL|ECOM|PCD)[ \-/]++(.*)$", re.IGNORECASE)
+_NON_DIGIT = re.compile(r"[^0-9]")
+_MANDATE = re.compile(r"(BIL|NACH|ECS|SI|ACH)[/\-](.+)$", re.IGNORECASE)
+_ACCOUNT_PART = re.compile(r"card|a/?c|loan", re.IGNORECASE)
+_TRAILING_AMOUNT = re.compile(r" ([0-9][0-9,]{0,24}+\.[0-9]{2})$")
+_BALANCE = re.compile(r"bal|balance")
+_CARD_WORDS = re.compile(r"credit card|debit card", re.IGNORECASE)
+_SMS_ACCOUNT = re.compile(r"(?:a/?c|acct|card) ?(?:no\.? ?)?(?:ending ?)?[X*.•]{0,20}+([0-9]{3,4})\b", re.IGNORECASE)
+_RAIL_SUFFIX = re.compile(r" (POS|UPI|ECOM|ONLINE)$")
+_CARD_WORD = re.compile(r"\bcard\b", re.IGNORECASE)
+_WALLET_WORD = re.compile(r"wallet", re.IGNORECASE)
+_TRANSFER_PREFIX = re.compile(r"^(?:To Transfer|By Transfer|To|By)[- ]++(?=[A-Z]{2,5}[/\-])", re.IGNORECASE)
+_LEADING_DATE = re.compile(r"([0-9]{1,2}[/-][0-9]{1,2}[/-][0-9]{2,4}) ")
 _DATE = re.compile(r"\b\d{1,2}[-/](?:\d{1,2}|[A-Za-z]{3})[-/]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|"
                    r"\b\d{1,2}[A-Za-z]{3}\d{2}\b")
 _DEBIT = re.compile(r"\b(debited|debit|spent|paid|sent|withdrawn|withdrawal|purchase|dr|transferred to|used|"
@@ -73,38 +96,38 @@ def _party(parts: list[str]) -> str | None:
     for part in parts:
         p = part.strip()
         if (p and not _REF.match(p) and not _IFSC.match(p) and not _VPA.search(p) and not _MASKED.fullmatch(p)
-                and not p.isdigit() and re.search(r"[A-Za-z]{2}", p) and p.upper() not in ("DR", "CR", "P2A", "P2M")):
+                and not p.isdigit() and _LETTERS.search(p) and p.upper() not in ("DR", "CR", "P2A", "P2M")):
             return p
     return None
 
 
 def _upi(text: str, out: Narration) -> bool:
-    m = re.search(r"UPI/(DR|CR|P2M|P2A)/(\d{6,})/([^/]+)/([^/]*)/([^/]*)/?(.*)$", text, re.IGNORECASE)
+    m = _UPI_SLASH.search(text)
     if m:
         out.rail, out.channel, out.direction = "UPI", "upi", _direction(m.group(1))
         out.reference, out.merchant_raw, out.counterparty_bank = m.group(2), m.group(3).strip(), m.group(4) or None
         out.vpa = m.group(5) if "@" in m.group(5) else None
         out.remark = _trailing_amount(m.group(6).strip(), out) or None
         return True
-    m = re.match(r"UPI-(.+)$", text, re.IGNORECASE)
+    m = _UPI_DASH.match(text)
     if m:
         parts = m.group(1).split("-")
         out.rail, out.channel = "UPI", "upi"
         out.merchant_raw = _party(parts)
         out.vpa = next((p for p in parts if "@" in p), None)
-        out.reference = next((p for p in parts if re.fullmatch(r"\d{10,}", p)), None)
+        out.reference = next((p for p in parts if _LONG_REF.fullmatch(p)), None)
         out.remark = parts[-1].strip() if len(parts) > 1 and not _REF.match(parts[-1]) else None
         return True
     return False
 
 
 def _neft_imps(text: str, out: Narration) -> bool:
-    m = re.match(r"(NEFT|IMPS|RTGS)\s*(CR|DR)?[-/*\s]+(.+)$", text, re.IGNORECASE)
+    m = _NEFT.match(text)
     if not m:
         return False
     out.rail, out.channel = m.group(1).upper(), "netbanking"
     out.direction = _direction(m.group(2) or "") or None
-    parts = [p.strip() for p in re.split(r"[-/*]", m.group(3)) if p.strip()]
+    parts = [p.strip() for p in _FIELD_SEP.split(m.group(3)) if p.strip()]
     out.counterparty_bank = next((p[:4] for p in parts if _IFSC.match(p)), None)
     out.reference = next((p for p in parts if _REF.match(p) and not _IFSC.match(p)), None)
     out.merchant_raw = _party([p for p in parts if p.upper() not in BANK_CODES])
@@ -116,20 +139,20 @@ def _neft_imps(text: str, out: Narration) -> bool:
 
 
 def _card_cash(text: str, out: Narration) -> bool:
-    m = re.match(r"(POS|ATW|ATM|NWD|EAW|CASH WDL|ECOM|PCD)[\s\-/]+(.*)$", text, re.IGNORECASE)
+    m = _CARD_CASH.match(text)
     if not m:
         return False
     kind, rest = m.group(1).upper(), m.group(2)
     card = _MASKED.search(rest)
     if card:
-        out.account_last4 = re.sub(r"\D", "", card.group(0))[-4:]
+        out.account_last4 = _NON_DIGIT.sub("", card.group(0))[-4:]
         rest = rest[card.end():]
     out.direction = "debit"
     if kind in ("ATW", "ATM", "NWD", "EAW", "CASH WDL"):
         out.rail, out.channel, out.category = "ATM", "cash", "cash withdrawal"
         return True
     out.rail, out.channel = "POS" if kind in ("POS", "PCD") else "ECOM", "card"
-    words = [w for w in re.split(r"\s+", _trailing_amount(rest.strip(), out)) if w]
+    words = [w for w in _trailing_amount(rest.strip(), out).split() if w]
     name = " ".join(words)
     for n in range(len(words), 0, -1):  # "DMART MUMBAI": the longest known prefix, else drop the city
         if lookup_merchant(" ".join(words[:n])):
@@ -142,14 +165,14 @@ def _card_cash(text: str, out: Narration) -> bool:
 
 
 def _mandate(text: str, out: Narration) -> bool:
-    m = re.match(r"(BIL|NACH|ECS|SI|ACH)[/\-](.+)$", text, re.IGNORECASE)
+    m = _MANDATE.match(text)
     if not m:
         return False
     out.rail = m.group(1).upper()
     out.channel, out.direction = "netbanking", "debit"
     parts = [p.strip() for p in m.group(2).split("/") if p.strip()]
     parts = [p for p in parts if p.upper() not in ("DR", "ONL", "BPAY", "TPSL", "AUTOPAY", "IMPS")]
-    account = next((p for p in parts if re.search(r"card|a/?c|loan", p, re.IGNORECASE)), None)
+    account = next((p for p in parts if _ACCOUNT_PART.search(p)), None)
     if account:
         out.account_last4 = parse_account(account)["last4"]
         parts.remove(account)
@@ -160,7 +183,7 @@ def _mandate(text: str, out: Narration) -> bool:
 
 
 def _trailing_amount(text: str, out: Narration) -> str:
-    m = re.search(r"\s(\d[\d,]*\.\d{2})$", text)
+    m = _TRAILING_AMOUNT.search(text)
     if m and out.amount is None:
         out.amount, out.currency = float(m.group(1).replace(",", "")), "INR"
         return text[:m.start()].strip()
@@ -174,23 +197,23 @@ def _sms(text: str, out: Narration) -> None:
         parsed = parse_money(surface)
         if parsed is None:
             continue
-        if re.search(r"bal|balance", before):
+        if _BALANCE.search(before):
             out.balance = out.balance if out.balance is not None else parsed["amount"]
         elif out.amount is None:
             out.amount, out.currency = parsed["amount"], parsed["currency"]
-    plain = re.sub(r"credit card|debit card", "card", text, flags=re.IGNORECASE)
+    plain = _CARD_WORDS.sub("card", text)
     debit, credit = _DEBIT.search(plain), _CREDIT.search(plain)
     if debit or credit:
         out.direction = "debit" if debit and (not credit or debit.start() < credit.start()) else "credit"
     out.vpa = out.vpa or (m.group(0) if (m := _VPA.search(text)) else None)
     out.reference = out.reference or (m.group(1) if (m := _SMS_REF.search(text)) else None)
-    account = re.search(r"(?:a/?c|acct|card)\s*(?:no\.?\s*)?(?:ending\s*)?[X*.•]*(\d{3,4})\b", text, re.IGNORECASE)
+    account = _SMS_ACCOUNT.search(text)
     out.account_last4 = out.account_last4 or (account.group(1) if account else None)
     if out.merchant_raw is None:
         for m in [*_SMS_PARTY.finditer(text), *_SMS_PAYEE_CREDITED.finditer(text)]:
             name = m.group(1).strip(" .-")
             if name and name.split()[0].upper() not in _NOT_MERCHANTS and not _MASKED.search(name):
-                out.merchant_raw = re.sub(r"\s+(POS|UPI|ECOM|ONLINE)$", "", name)
+                out.merchant_raw = _RAIL_SUFFIX.sub("", name)
                 break
     if out.merchant_raw is None and out.vpa and lookup_merchant(out.vpa.split("@")[0]):
         out.merchant_raw = out.vpa.split("@")[0]  # "to VPA swiggy@yesbank": a known merchant's handle
@@ -201,9 +224,9 @@ def _sms(text: str, out: Narration) -> None:
                        "NACH": "netbanking", "ATM": "cash", "POS": "card"}.get(out.rail or "", "other")
         if out.rail is None and "VPA" in upper:
             out.rail, out.channel = "UPI", "upi"
-        elif out.rail is None and re.search(r"\bcard\b", text, re.IGNORECASE):
+        elif out.rail is None and _CARD_WORD.search(text):
             out.channel = "card"
-        elif out.rail is None and re.search(r"wallet", text, re.IGNORECASE):
+        elif out.rail is None and _WALLET_WORD.search(text):
             out.channel = "wallet"
 
 
@@ -250,10 +273,10 @@ def parse_narration(text: str, reference_date: date | None = None,
                     predictor: Predictor | None = None) -> Narration:
     """Parse one bank narration or SMS; ``predictor`` (a loaded NER model) fills what rules miss."""
     reference = reference_date or date.today()
-    cleaned = re.sub(r"\s+", " ", text).strip()
+    cleaned = clean_text(text, MAX_NARRATION_CHARS).replace("\n", " ").strip()
     out = Narration(text=cleaned)
-    body = re.sub(r"^(?:To Transfer|By Transfer|To|By)[-\s]+(?=[A-Z]{2,5}[/\-])", "", cleaned, flags=re.IGNORECASE)
-    leading = re.match(r"(\d{1,2}[/-]\d{1,2}[/-]\d{2,4})\s+", body)
+    body = _TRANSFER_PREFIX.sub("", cleaned)
+    leading = _LEADING_DATE.match(body)
     if leading:
         found = resolve_date(leading.group(1), reference)
         out.date = found["start"] if found else None

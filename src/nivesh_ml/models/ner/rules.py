@@ -33,7 +33,8 @@ _ACCOUNT = r"\b(?:a/c|acct|ac)(?: no\.?)? [Xx*.]{1,20}+[0-9]{3,4}\b"
 
 def _alternation(phrases: Iterable[str]) -> str:
     unique = sorted({p for p in phrases if p.strip()}, key=len, reverse=True)
-    return r"(?<![\w@.])(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in unique) + r")(?![\w@])"
+    # The lookahead lets the regex engine skip, cheaply, every position where no phrase can start.
+    return r"(?<![\w@.])(?=\w)(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in unique) + r")(?![\w@])"
 
 
 @lru_cache(maxsize=16)
