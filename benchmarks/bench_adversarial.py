@@ -61,7 +61,7 @@ def free_port() -> int:
 def server(home: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "NIVESH_HOME": str(home), "NIVESH_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1",
-           "NIVESH_SERVER__ADVICE_RATE_PER_MINUTE": "100000"}
+           "NIVESH_SERVER__ADVICE_RATE_PER_MINUTE": "0"}
     cli = Path(sys.executable).with_name("nivesh-ml")
     proc = subprocess.Popen([str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -8,6 +8,7 @@ left alone, so large rupee figures are not mistaken for identifiers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -105,7 +106,7 @@ def mask_pii(text: str, max_chars: int = MAX_MASKED_CHARS) -> tuple[str, list[st
     found: list[str] = []
     for kind, pattern, check in PII_PATTERNS:
         hits = [0]
-        text = pattern.sub(lambda m, k=kind, c=check, n=hits: _replacement(m, k, c, n), text)
+        text = pattern.sub(functools.partial(_replacement, kind=kind, check=check, hits=hits), text)
         if hits[0] and kind not in found:
             found.append(kind)
     return _restore(text, held), found
