@@ -16,6 +16,15 @@
    the fitting users (so its labels never reach the combiner), and its recall at 1 % FPR on that kind
    (validation and held-out users): how the combiner copes with a kind of anomaly absent from the labels.
 
+6. With ``--periods``: the later-period comparison only (issue 17), for a **thin-history** scenario
+   (``thin_history_transactions``: ``--thin-users`` users over 9 days, median ≈ 14 rows each, plus large
+   night-time online/grocery frauds) and a **thick-history** one (``--thick-users`` users × ``--thick-months``
+   months of the ordinary simulator). Each is split by time: the first 60 % trains, the last 40 % is scored as
+   a file of its own (what ``nivesh-ml train anomaly --data …`` then ``nivesh-ml score anomaly`` does).
+   ROC-AUC, PR-AUC and the flag rate at the stored threshold for (a) a plain IsolationForest on (amount, hour,
+   category code), default settings, (b) nivesh-ml trained without the label columns, (c) with them; the
+   median over ``--period-seeds`` (seeds never used for a design choice; 101 is the validation seed).
+
 Timings are the median of ``--runs`` runs. Run: ``.venv/bin/python benchmarks/bench_anomaly.py``.
 """
 
@@ -37,15 +46,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.splits import split_users
-from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.data.synthetic_anomalies import NIGHT_FRAUD_KIND
 from nivesh_ml.features.store import OnlineStore, create_store
 from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
 from nivesh_ml.models.anomaly.evaluation import detection_metrics
-from nivesh_ml.models.anomaly.online import score_user_transaction
 
 RECORD_FIELDS = ("transaction_id", "amount", "currency", "direction", "merchant", "category", "channel", "city",
                  "country", "latitude", "longitude")
@@ -65,14 +74,15 @@ def _raw_features(frame: pd.DataFrame, codes: dict[str, int]) -> np.ndarray:
     return np.column_stack([frame["amount"].to_numpy(float), frame["timestamp"].dt.hour.to_numpy(float), category])
 
 
-def baseline(train: pd.DataFrame, evaluation: pd.DataFrame, seed: int) -> dict[str, Any]:
+def baseline(train: pd.DataFrame, evaluation: pd.DataFrame, seed: int, with_scores: bool = False) -> Any:
     """Plain IsolationForest on raw (amount, hour, category code), scikit-learn defaults."""
     codes = {c: i for i, c in enumerate(sorted(train["category"].dropna().unique()))}
     forest = IsolationForest(random_state=seed).fit(_raw_features(train, codes))
     scores = -forest.score_samples(_raw_features(evaluation, codes))
     labels = evaluation["is_anomaly"].astype(int).to_numpy()
     threshold = float(np.quantile(scores[labels == 0], 0.99, method="higher"))
-    return detection_metrics(scores, labels, threshold, evaluation["anomaly_kind"].astype(str).to_numpy())
+    metrics = detection_metrics(scores, labels, threshold, evaluation["anomaly_kind"].astype(str).to_numpy())
+    return (metrics, scores) if with_scores else metrics
 
 
 def _record(row: pd.Series) -> Transaction:
@@ -83,20 +93,24 @@ def _record(row: pd.Series) -> Transaction:
 def online_latency(predictor: AnomalyPredictor, store: OnlineStore, evaluation: pd.DataFrame,
                    users: int, probes: int, runs: int) -> dict[str, float]:
     """Per-transaction latency of read profile + score (+ reasons), ms."""
+    from nivesh_ml.features.repository import TransactionRepository
+    from nivesh_ml.models.anomaly import AnomalyProfileUpdater
+    from nivesh_ml.models.anomaly.online import score_user_transaction
+
+    repository = TransactionRepository(store, [AnomalyProfileUpdater()], ttl_s=86400, max_history=5000)
     chosen = evaluation["user_id"].drop_duplicates().head(users).tolist()
     rows = evaluation[evaluation["user_id"].isin(chosen)].sort_values("timestamp", kind="stable")
     probe_rows = rows.groupby("user_id").tail(max(1, probes // len(chosen)))
     history = rows.drop(probe_rows.index)
     for user, group in history.groupby("user_id"):
-        ingest_transactions(store, str(user), [_record(r) for _, r in group.iterrows()], ttl_s=86400,
-                            max_history=5000)
+        repository.ingest(str(user), [_record(r) for _, r in group.iterrows()])
     txns = [_record(r) for _, r in probe_rows.iterrows()]
     p50s, p95s = [], []
     for _ in range(runs):
         times = []
         for txn in txns:
             start = time.perf_counter()
-            score_user_transaction(predictor, store, txn.user_id, txn)
+            score_user_transaction(predictor, repository, txn.user_id, txn)
             times.append((time.perf_counter() - start) * 1000)
         p50s.append(float(np.percentile(times, 50)))
         p95s.append(float(np.percentile(times, 95)))
@@ -162,6 +176,75 @@ def leave_one_kind_out(prepared: Any, validation: pd.DataFrame, seed: int) -> di
     return out
 
 
+def time_split(frame: pd.DataFrame, share: float = 0.6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows before / from the ``share`` quantile of time (all users in both parts)."""
+    stamps = pd.to_datetime(frame["timestamp"])
+    cut = stamps.quantile(share)
+    return frame[stamps < cut].reset_index(drop=True), frame[stamps >= cut].reset_index(drop=True)
+
+
+def scenario_frame(name: str, seed: int, args: argparse.Namespace) -> pd.DataFrame:
+    """The labelled transactions of one scenario, validated like a loaded file."""
+    from datetime import date
+
+    from nivesh_ml.data.synthetic import generate_transactions
+    from nivesh_ml.data.synthetic_anomalies import thin_history_transactions
+    from nivesh_ml.models.anomaly.family import load_frame
+
+    if name == "thin":
+        return load_frame(thin_history_transactions(args.thin_users, seed))
+    return load_frame(generate_transactions(args.thick_users, args.thick_months, seed=seed, start=date(2024, 11, 1)))
+
+
+def period_run(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Train on the first 60 % by time, score the last 40 %: baseline, no labels, labels."""
+    frame = scenario_frame(name, seed, args)
+    train, later = time_split(frame)
+    labels, kinds = later["is_anomaly"].astype(int).to_numpy(), later["anomaly_kind"].astype(str).to_numpy()
+    out: dict[str, Any] = {"rows_train": len(train), "rows_later": len(later), "anomalies_later": int(labels.sum()),
+                           "median_rows_per_user": float(frame.groupby("user_id").size().median()),
+                           }
+    base_metrics, base_scores = baseline(train, later, seed, with_scores=True)
+    out["baseline"] = _period_summary(base_metrics, base_scores, kinds)
+    unlabelled = train.drop(columns=["is_anomaly", "anomaly_kind"])
+    for variant, data in (("no_labels", unlabelled), ("labels", train)):
+        trained = FAMILY.train(data, {"seed": seed})
+        with tempfile.TemporaryDirectory() as tmp:
+            FAMILY.save(trained, Path(tmp) / "m")
+            predictor = FAMILY.load(Path(tmp) / "m")
+        assert isinstance(predictor, AnomalyPredictor)
+        scores = predictor.score_frame(later, with_reasons=False)["score"].to_numpy()
+        metrics = detection_metrics(scores, labels, predictor.threshold, kinds)
+        out[variant] = {**_period_summary(metrics, scores, kinds), "target_fpr": trained.metadata.extra["target_fpr"],
+                        "combiner": trained.metadata.extra["combiner"]}
+    return out
+
+
+def _period_summary(metrics: dict[str, Any], scores: np.ndarray, kinds: np.ndarray) -> dict[str, Any]:
+    out = {k: round(float(metrics[k]), 4) for k in ("roc_auc", "pr_auc", "flag_rate") if k in metrics}
+    night = kinds == NIGHT_FRAUD_KIND
+    if night.any():  # the population-level frauds alone against the normal rows
+        keep = night | (kinds == "")
+        out["night_roc_auc"] = round(float(roc_auc_score(night[keep], scores[keep])), 4)
+        out["night_pr_auc"] = round(float(average_precision_score(night[keep], scores[keep])), 4)
+    out["recall_at_1pct_fpr_per_kind"] = {k: round(v["recall_at_1pct_fpr"], 3)
+                                          for k, v in metrics.get("per_kind", {}).items()}
+    return out
+
+
+def periods(args: argparse.Namespace) -> dict[str, Any]:
+    """Per scenario: every seed's figures and the median over seeds."""
+    result: dict[str, Any] = {}
+    for name in args.scenarios.split(","):
+        runs = {seed: period_run(name, seed, args) for seed in args.period_seeds}
+        median = {variant: {k: round(statistics.median(r[variant][k] for r in runs.values()), 4)
+                            for k in ("roc_auc", "pr_auc", "flag_rate", "night_roc_auc", "night_pr_auc")
+                            if all(k in r[variant] for r in runs.values())}
+                  for variant in ("baseline", "no_labels", "labels")}
+        result[name] = {"median": median, "seeds": runs}
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=300)
@@ -169,7 +252,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--leave-one-kind-out", action="store_true", help="also run the leave-one-kind-out check")
+    parser.add_argument("--periods", action="store_true", help="only the later-period scenarios (issue 17)")
+    parser.add_argument("--scenarios", default="thin,thick")
+    parser.add_argument("--period-seeds", type=int, nargs="+", default=[11, 12, 13])
+    parser.add_argument("--thin-users", type=int, default=900)
+    parser.add_argument("--thick-users", type=int, default=120)
+    parser.add_argument("--thick-months", type=int, default=6)
     args = parser.parse_args()
+    if args.periods:
+        print(json.dumps(periods(args), indent=2))
+        return
     options = {"users": args.users, "months": args.months, "seed": args.seed}
     prepared = FAMILY.prepare(None, options)
     timings, predictors, combiners = {}, {}, {}
