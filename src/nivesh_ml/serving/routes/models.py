@@ -21,7 +21,7 @@ def list_models(services: ServicesDep) -> dict[str, Any]:
     return {"models": services.models.describe()}
 
 
-@router.post("/{name}/reload", dependencies=[AdminDep], responses=error_responses(401, 403, 404, 409, 503))
+@router.post("/{name}/reload", dependencies=[AdminDep], responses=error_responses(401, 403, 404, 409, 422, 503))
 def reload_model(name: str, services: ServicesDep) -> dict[str, Any]:
     """Load the current champion; the old version serves until the new one is ready."""
     if name not in MODEL_NAMES or name not in services.models.names:
