@@ -21,7 +21,14 @@ from nivesh_ml.models.anomaly.batch import frame_features
 from nivesh_ml.models.anomaly.combiner import LogisticCombiner, supervision_plan
 from nivesh_ml.models.anomaly.evaluation import detection_metrics, threshold_for_fpr
 from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_features, txn_from_record
-from nivesh_ml.models.anomaly.model import Detector, deviations, feature_reference, fit_forest
+from nivesh_ml.models.anomaly.model import (
+    Calibrator,
+    Detector,
+    deviations,
+    feature_reference,
+    fit_forest,
+    history_sizes,
+)
 from nivesh_ml.models.anomaly.params import AnomalyParams
 from nivesh_ml.models.anomaly.population import fit_population
 from nivesh_ml.models.anomaly.profile import is_cold
@@ -150,34 +157,40 @@ class AnomalyFamily(ModelFamily):
         forest = fit_forest(deviations(x_fit, reference), {"n_estimators": options.n_estimators,
                                                            "max_samples": options.max_samples,
                                                            "max_features": options.max_features}, seed)
-        detector = Detector(forest=forest, population=population, reference=reference, blend=options.blend)
+        detector = Detector(forest=forest, population=population, reference=reference, blend=options.blend,
+                            maturity_k=options.maturity_k)
         x_val, _, _ = frame_features(val_part, population)
         dev_val, forest_val, rule_val = detector.components(x_val)
+        history_val = history_sizes(x_val)
         labels = _labels(val_part)
         normal = labels == 0 if labels is not None else np.ones(len(x_val), dtype=bool)
         if normal.sum() < 50:
             raise InvalidInput(f"too few normal validation transactions ({int(normal.sum())}) to set a threshold; "
                                "give more users or a longer history")
         detector.calibrate(forest_val[normal], rule_val[normal])
+        detector.calibrate_population(dev_val[normal])
+        detector.unsup_cal = Calibrator.fit(detector.unsupervised_stat(forest_val[normal], rule_val[normal],
+                                                                       dev_val[normal], history_val[normal]))
         combiner, why = (supervision_plan(_labels(fit_part), requested) if detector.blend
                          else ("forest", "blend=false: the forest's tail probability alone"))
         if combiner == "logistic":
             detector.combiner = _fit_combiner(detector, x_fit, _labels(fit_part), options.c)
-            detector.calibrate_combiner(forest_val[normal], rule_val[normal], dev_val[normal])
-        val_scores = detector.blend_scores(forest_val, rule_val, dev_val)
+            detector.calibrate_combiner(forest_val[normal], rule_val[normal], dev_val[normal], history_val[normal])
+        val_scores = detector.blend_scores(forest_val, rule_val, dev_val, history_val)
         detector.threshold = threshold_for_fpr(val_scores[normal], target_fpr)
         validation = detection_metrics(val_scores, labels, detector.threshold, _kinds(val_part))
         meta = ModelMetadata(
             name=self.name,
             params={"target_fpr": target_fpr, "n_estimators": forest.n_estimators, "blend": detector.blend,
                     "max_samples": forest.max_samples, "max_features": forest.max_features,
-                    "combiner": requested},
+                    "combiner": requested, "maturity_k": detector.maturity_k},
             feature_schema={"features": list(FEATURE_NAMES), "input": "transaction (DESIGN.md §4) + user profile"},
             metrics={f"validation_{k}": v for k, v in validation.items() if isinstance(v, int | float)},
             extra={"threshold": detector.threshold, "target_fpr": target_fpr, "combiner": combiner,
                    "combiner_reason": why, "train_rows": len(x_fit), "validation_rows": len(x_val),
                    "score": ("1 - min(1, 2 min(p_combiner, p_fisher_blend)) (0-1)" if detector.combiner
-                             else "1 - p of the Fisher blend (0-1)" if detector.blend else "1 - p of the forest")},
+                             else "1 - p of the maturity-weighted user/population blend (0-1)" if detector.blend
+                             else "1 - p of the forest")},
         )
         columns = [c for c in REFERENCE_COLUMNS if c in fit_part.columns]
         detector.training_sample = fit_part[columns].sample(min(len(fit_part), 5000), random_state=seed)

@@ -35,6 +35,12 @@ WINDOW_S: Final = 7 * DAY_S
 BURST_S: Final = 300  # "count_5m": earlier transactions within this many seconds
 PRIOR: Final = 5.0  # pseudo-count of population statistics blended into a user's own (cold start)
 NOVELTY_SCALE: Final = 10.0  # "first time" weighs more once a user has this many transactions
+# Population quantile grid of log amounts, dense in the upper tail; bands of hours; minimum rows per table.
+POP_GRID: Final[tuple[float, ...]] = (*(i / 50 for i in range(50)), 0.99, 0.995, 0.999, 1.0)
+HOUR_BANDS: Final[tuple[int, ...]] = (0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3)
+MIN_CATEGORY_ROWS: Final = 20
+MIN_BAND_ROWS: Final = 100  # a thin band's quantiles would learn whatever fills it (frauds included)
+POP_MERCHANTS: Final = 5000  # merchants whose population count is kept (the rest count as unseen)
 HOUR_NEIGHBOUR: Final = 0.25  # share of the neighbouring hours' counts that smooths a user's hour histogram
 _EPOCH: Final = datetime(1970, 1, 1)
 
@@ -48,6 +54,9 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
     "income_share", "round_amount", "is_credit", "log_history_size",
     "log_ratio_merchant", "amount_z_merchant", "log_ratio_category_max", "category_hour_surprise",
     "new_payee_amount",
+    # Population level: how rare this transaction is for *any* user (statistics saved with the model).
+    "pop_amount_tail_category", "pop_amount_tail_category_hour", "pop_log_ratio_category_median",
+    "pop_category_hour_rarity", "pop_category_rarity", "pop_merchant_rarity", "pop_amount_hour_joint_rarity",
 )
 INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 # Which way is suspicious: +1 high values, -1 low values, 0 context only (not a deviation by itself).
@@ -242,6 +251,51 @@ def transaction_features(profile: dict[str, Any] | None, t: Txn, pop: dict[str, 
         min(t.amount_inr / monthly, 50.0), _round_level(t.amount), float(t.credit), math.log1p(n),
         ratio_m, ratio_m / sd_c, cat_max, _category_hour_surprise(p, key, h, pop),
         float(m_count == 0) * conf * max(0.0, z_cat),
+        *population_features(t, x, pop),
+    ]
+
+
+def hour_band(hours: Any) -> Any:
+    """Night (0-5 h), morning (6-11), afternoon (12-17), evening (18-23): 0-3 (scalar or array)."""
+    return np.asarray(HOUR_BANDS)[hours] if isinstance(hours, np.ndarray) else HOUR_BANDS[hours]
+
+
+def _tail(quantiles: list[float] | None, x: float) -> float:
+    """-log10 of the population share of amounts at least ``x`` (linear in log amount beyond the largest)."""
+    if not quantiles:
+        return 0.0
+    if x > quantiles[-1]:  # beyond every amount seen: one in (the largest grid step), then e-fold per nat
+        return -math.log10(1.0 - POP_GRID[-2]) + (x - quantiles[-1]) / math.log(10.0)
+    i = bisect_right(quantiles, x)
+    if i == 0:
+        return 0.0
+    lo, hi = quantiles[i - 1], quantiles[min(i, len(quantiles) - 1)]
+    frac = 0.0 if hi <= lo else (x - lo) / (hi - lo)
+    share = POP_GRID[i - 1] + frac * (POP_GRID[min(i, len(POP_GRID) - 1)] - POP_GRID[i - 1])
+    return -math.log10(max(1.0 - share, 1.0 - POP_GRID[-2]))
+
+
+def population_features(t: Txn, x: float, pop: dict[str, Any]) -> list[float]:
+    """How rare the transaction is across all training users (no per-user state; dictionary look-ups only)."""
+    key = t.category_key
+    band_key = f"{key}|{hour_band(t.hour)}"
+    cat_q = pop.get("pop_q", {}).get(key)
+    band_q = pop.get("pop_band_q", {}).get(band_key) or cat_q
+    pop_cat = pop["cat"].get(key) or pop["amt"]["c" if t.credit else "d"]
+    cat_count = pop.get("pop_cat_count", {}).get(key, 0)
+    band_count = pop.get("pop_band_count", {}).get(band_key, 0)
+    rows = max(1, int(pop.get("pop_rows", 1)))
+    merchant_rows = max(1, int(pop.get("pop_merchant_rows", 1)))
+    merchant_count = pop.get("pop_merchant_count", {}).get(t.merchant, 0) if t.merchant else None
+    tail_cat = _tail(cat_q, x)
+    band_rarity = -math.log((band_count + 1.0) / (cat_count + 4.0))  # P(hour band | category), Laplace
+    return [
+        tail_cat, _tail(band_q, x), _log_ratio(t.amount_inr, pop_cat[2]), band_rarity,
+        -math.log((cat_count + 1.0) / (rows + 1.0)),
+        0.0 if merchant_count is None else -math.log((merchant_count + 1.0) / (merchant_rows + 1.0)),
+        # -log10 P(amount at least this large and this hour band | category), as if independent: a large
+        # amount at an hour the category rarely sees, robust to a thin band that frauds could fill.
+        tail_cat + band_rarity / math.log(10.0),
     ]
 
 

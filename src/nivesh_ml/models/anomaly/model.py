@@ -86,6 +86,29 @@ RULE_FEATURES: Final[tuple[str, ...]] = (
 )
 _DIRS: Final = np.array([DIRECTIONS[name] for name in FEATURE_NAMES], dtype=float)
 _RULE_IDX: Final = [INDEX[name] for name in RULE_FEATURES]
+# The population half: how rare the amount is for anyone in its category and hour (features.population_features);
+# category and merchant rarity alone fire on too many ordinary rows (the forest still sees them).
+POPULATION_FEATURES: Final[tuple[str, ...]] = ("pop_amount_tail_category_hour", "pop_amount_hour_joint_rarity")
+_POP_IDX: Final = [INDEX[name] for name in POPULATION_FEATURES]
+_HISTORY_IDX: Final = INDEX["log_history_size"]
+DEFAULT_MATURITY_K: Final = 5.0  # chosen on validation seed 101 among 0, 5, 20, 60 (docs/benchmarks/anomaly.md)
+
+
+def maturity_weight(history: np.ndarray, k: float) -> np.ndarray:
+    """Profile maturity ``w = n / (n + k)`` for ``n`` earlier transactions of the user (``k = 0``: always 1).
+
+    The population evidence enters the score with weight ``1 - w``: in full for a newcomer, half for a
+    user with ``k`` transactions, a tenth for one with ``9k``; own deviations always count in full (for a
+    newcomer they are the population's statistics anyway, through the profile's prior).
+    """
+    n = np.maximum(np.asarray(history, dtype=float), 0.0)
+    return n / (n + k) if k > 0 else np.ones_like(n)
+
+
+def log_fisher(log_p_forest: np.ndarray, log_p_rule: np.ndarray) -> np.ndarray:
+    """log p of Fisher's method for two p-values (no underflow for tiny p)."""
+    s = log_p_forest + log_p_rule
+    return s + np.log1p(-s)
 
 
 def deviations(raw: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -117,6 +140,18 @@ class Calibrator:
         return np.where(scores > self.values[-1], self.log_p[-1] + math.log(0.5), out)
 
 
+def tail_beyond(cal: Calibrator, stat: np.ndarray) -> np.ndarray:
+    """log tail probability of a statistic in nats, extended beyond the largest normal value (one nat per nat),
+    so transactions more extreme than every normal validation row keep their order."""
+    beyond = stat - cal.values[-1]
+    return np.where(beyond > 0, cal.log_p[-1] + math.log(0.5) - beyond, cal.log_tail(stat))
+
+
+def history_sizes(raw: np.ndarray) -> np.ndarray:
+    """Earlier transactions of each row's user (from the ``log_history_size`` feature)."""
+    return np.expm1(raw[:, _HISTORY_IDX])
+
+
 def either_tail(log_p_a: np.ndarray, log_p_b: np.ndarray) -> np.ndarray:
     """Score 1 - min(1, 2·min(p_a, p_b)) in [0, 1]: high when either tail probability is small."""
     return 1.0 - np.minimum(1.0, 2.0 * np.exp(np.minimum(log_p_a, log_p_b)))
@@ -146,6 +181,9 @@ class Detector:
     combiner_cal: Calibrator | None = None  # the combiner's scores among normal validation rows
     blend_cal: Calibrator | None = None  # the Fisher blend's scores among normal validation rows
     training_sample: pd.DataFrame | None = None  # drift reference rows; not part of the saved detector
+    pop_cal: Calibrator | None = None  # the population rule (largest population deviation), normal validation rows
+    unsup_cal: Calibrator | None = None  # the maturity-weighted statistic among normal validation rows
+    maturity_k: float = DEFAULT_MATURITY_K
 
     def __post_init__(self) -> None:
         if self.walker is None:
@@ -167,44 +205,72 @@ class Detector:
             raise ModelNotReady("anomaly detector is not calibrated")
         return combiner_inputs(self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule), dev)
 
-    def supervised_parts(self, forest: np.ndarray, rule: np.ndarray,
-                         dev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The logistic combiner's P(anomaly) and the unsupervised Fisher blend, before calibration."""
+    def unsupervised_stat(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray,
+                          history: np.ndarray) -> np.ndarray:
+        """``-(log p_user + (1 - w)·log p_population)``, ``w = maturity_weight(history)``.
+
+        Chosen on validation users over ``-(w·log p_user + (1 - w)·log p_population)``, which let a thin
+        history's population evidence dilute strong own evidence (a foreign country, a burst).
+
+        ``p_user``: Fisher's method over the forest and rule tail probabilities; ``p_population``: the tail
+        probability of the largest population deviation. Higher is more anomalous (nats).
+        """
+        if self.forest_cal is None or self.rule_cal is None or self.pop_cal is None:
+            raise ModelNotReady("anomaly detector is not calibrated")
+        log_user = log_fisher(self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule))
+        log_pop = self.pop_cal.log_tail(dev[:, _POP_IDX].max(axis=1))
+        w = maturity_weight(history, self.maturity_k)
+        return -(log_user + (1.0 - w) * log_pop)
+
+    def calibrate_population(self, dev_normal: np.ndarray) -> None:
+        """Fit the population rule's calibrator on normal validation deviations."""
+        self.pop_cal = Calibrator.fit(dev_normal[:, _POP_IDX].max(axis=1))
+
+    def supervised_parts(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray,
+                         history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The logistic combiner's P(anomaly) and the unsupervised statistic, before calibration."""
         if self.forest_cal is None or self.rule_cal is None or self.combiner is None:
             raise ModelNotReady("anomaly detector has no fitted combiner")
         log_forest, log_rule = self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule)
-        return self.combiner.scores(combiner_inputs(log_forest, log_rule, dev)), combine(log_forest, log_rule)
+        return (self.combiner.scores(combiner_inputs(log_forest, log_rule, dev)),
+                self.unsupervised_stat(forest, rule, dev, history))
 
-    def calibrate_combiner(self, forest_normal: np.ndarray, rule_normal: np.ndarray, dev_normal: np.ndarray) -> None:
-        """Fit the combiner's and the blend's calibrators on normal validation rows."""
-        supervised, fisher = self.supervised_parts(forest_normal, rule_normal, dev_normal)
-        self.combiner_cal, self.blend_cal = Calibrator.fit(supervised), Calibrator.fit(fisher)
+    def calibrate_combiner(self, forest_normal: np.ndarray, rule_normal: np.ndarray, dev_normal: np.ndarray,
+                           history_normal: np.ndarray) -> None:
+        """Fit the combiner's and the unsupervised statistic's calibrators on normal validation rows."""
+        supervised, stat = self.supervised_parts(forest_normal, rule_normal, dev_normal, history_normal)
+        self.combiner_cal, self.blend_cal = Calibrator.fit(supervised), Calibrator.fit(stat)
 
-    def blend_scores(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray) -> np.ndarray:
-        """Final 0-1 anomaly scores: combiner-or-blend (either tail) if fitted, else Fisher blend or forest alone."""
+    def blend_scores(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """Final 0-1 anomaly scores: combiner-or-unsupervised (either tail) if fitted, else the unsupervised
+        maturity blend (1 - its tail probability among normal validation rows), or the forest alone."""
         if self.forest_cal is None or self.rule_cal is None:
             raise ModelNotReady("anomaly detector is not calibrated")
-        if self.combiner is not None and self.blend:
+        if not self.blend:
+            return combine(self.forest_cal.log_tail(forest), None)
+        if self.combiner is not None:
             if self.combiner_cal is None or self.blend_cal is None:
                 raise ModelNotReady("anomaly combiner is not calibrated")
-            supervised, fisher = self.supervised_parts(forest, rule, dev)
-            return either_tail(self.combiner_cal.log_tail(supervised), self.blend_cal.log_tail(fisher))
-        rule_p = self.rule_cal.log_tail(rule) if self.blend else None
-        return combine(self.forest_cal.log_tail(forest), rule_p)
+            supervised, stat = self.supervised_parts(forest, rule, dev, history)
+            return either_tail(self.combiner_cal.log_tail(supervised), self.blend_cal.log_tail(stat))
+        if self.unsup_cal is None:
+            raise ModelNotReady("anomaly detector is not calibrated")
+        return 1.0 - np.exp(tail_beyond(self.unsup_cal, self.unsupervised_stat(forest, rule, dev, history)))
 
     def score_matrix(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Anomaly scores (0-1) and deviations of a raw feature matrix."""
         if len(raw) == 0:
             return np.zeros(0), np.zeros((0, len(FEATURE_NAMES)))
         dev, forest, rule = self.components(raw)
-        return self.blend_scores(forest, rule, dev), dev
+        return self.blend_scores(forest, rule, dev, history_sizes(raw)), dev
 
     def score_vector(self, raw: list[float]) -> tuple[float, list[float]]:
         """Anomaly score (0-1) and deviations of one raw feature vector (no scikit-learn call)."""
         assert self.walker is not None
         dev = deviations(np.asarray(raw, dtype=float)[None, :], self.reference)
         forest = np.array([self.walker.score(dev[0].tolist())])
-        score = self.blend_scores(forest, dev[:, _RULE_IDX].max(axis=1), dev)
+        history = np.array([math.expm1(raw[_HISTORY_IDX])])
+        score = self.blend_scores(forest, dev[:, _RULE_IDX].max(axis=1), dev, history)
         return float(score[0]), dev[0].tolist()
 
     def save(self, directory: Path) -> None:
@@ -217,7 +283,9 @@ class Detector:
                  "rule_cal": asdict(self.rule_cal) if self.rule_cal else None,
                  "combiner": asdict(self.combiner) if self.combiner else None,
                  "combiner_cal": asdict(self.combiner_cal) if self.combiner_cal else None,
-                 "blend_cal": asdict(self.blend_cal) if self.blend_cal else None}
+                 "blend_cal": asdict(self.blend_cal) if self.blend_cal else None,
+                 "pop_cal": asdict(self.pop_cal) if self.pop_cal else None,
+                 "unsup_cal": asdict(self.unsup_cal) if self.unsup_cal else None, "maturity_k": self.maturity_k}
         (directory / STATE_FILE).write_text(json.dumps(state))
 
     @classmethod
@@ -242,7 +310,9 @@ class Detector:
                    forest_cal=Calibrator(**state["forest_cal"]), rule_cal=Calibrator(**state["rule_cal"]),
                    threshold=float(state["threshold"]), blend=bool(state["blend"]),
                    combiner=LogisticCombiner(**combiner) if combiner is not None else None,
-                   combiner_cal=_calibrator(state.get("combiner_cal")), blend_cal=_calibrator(state.get("blend_cal")))
+                   combiner_cal=_calibrator(state.get("combiner_cal")), blend_cal=_calibrator(state.get("blend_cal")),
+                   pop_cal=_calibrator(state.get("pop_cal")), unsup_cal=_calibrator(state.get("unsup_cal")),
+                   maturity_k=float(state.get("maturity_k", DEFAULT_MATURITY_K)))
 
 
 def _calibrator(state: dict[str, Any] | None) -> Calibrator | None:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nivesh_ml.models.anomaly.combiner import DEFAULT_C
+from nivesh_ml.models.anomaly.model import DEFAULT_MATURITY_K
 from nivesh_ml.models.options import check_ranges, parse_options
 
 COMBINERS = ("auto", "fisher")
@@ -25,6 +26,7 @@ class AnomalyParams:
     max_features: float = 1.0
     blend: bool = True  # Fisher blend of forest and rule tail probabilities (False: the forest alone)
     c: float = DEFAULT_C  # inverse regularisation of the logistic combiner
+    maturity_k: float = DEFAULT_MATURITY_K  # history length at which own deviations and population weigh equally
 
     def __post_init__(self) -> None:
         check_ranges("anomaly", self, {
@@ -32,6 +34,7 @@ class AnomalyParams:
             "combiner": self.combiner in COMBINERS, "validation": 0 < self.validation < 1,
             "n_estimators": self.n_estimators >= 1, "max_samples": self.max_samples >= 2,
             "max_features": 0 < self.max_features <= 1, "c": self.c > 0,
+            "maturity_k": self.maturity_k >= 0,
         })
 
     @classmethod

@@ -7,7 +7,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nivesh_ml.models.anomaly.features import DAY_S, HOUR_NEIGHBOUR, RATES_TO_INR
+from nivesh_ml.models.anomaly.features import (
+    DAY_S,
+    HOUR_NEIGHBOUR,
+    MIN_BAND_ROWS,
+    MIN_CATEGORY_ROWS,
+    POP_GRID,
+    POP_MERCHANTS,
+    RATES_TO_INR,
+    hour_band,
+)
 
 
 def _stats(logs: Any, amounts: Any) -> list[float]:
@@ -48,11 +57,36 @@ def fit_population(frame: pd.DataFrame) -> dict[str, Any]:
     monthly = by_user["income"].sum() / (span_days / 30.44).clip(lower=1.0)
     positive = monthly[monthly > 0]
     return {
+        **_population_rarity(logs.to_numpy(), cat_key, (secs // 3600) % 24, frame),
         "amt": amt, "cat": cats, "cat_hour": cat_hour, "quantiles": quantiles, "p95": p95,
         "hour": [float(v) for v in hour_smooth], "wday": [float(v) for v in wdays / wdays.sum()],
         "daily_rate": float((by_user.size() / span_days).median()),
         "monthly_income": float(positive.median()) if len(positive) else float(inr.median() * 30),
         "home_country": _most_common(frame, "country"), "home_currency": _most_common(frame, "currency") or "INR",
+    }
+
+
+def _population_rarity(logs: np.ndarray, cat_key: np.ndarray, hours: np.ndarray,
+                       frame: pd.DataFrame) -> dict[str, Any]:
+    """Across all users: log-amount quantiles per category and per category × hour band, how often each
+    category, category × hour band and merchant occurs (what makes a transaction rare for *anyone*)."""
+    keys = pd.Series(cat_key)
+    band_key = keys + "|" + pd.Series(np.asarray(hour_band(hours)).astype(str))
+    grid = np.asarray(POP_GRID)
+
+    def quantiles(groups: pd.Series, min_rows: int) -> dict[str, list[float]]:
+        return {str(k): [float(v) for v in np.quantile(logs[idx], grid)]
+                for k, idx in groups.groupby(groups).indices.items() if len(idx) >= min_rows}
+
+    merchants = frame["merchant"].astype(object).dropna().astype(str) if "merchant" in frame.columns else None
+    top = merchants[merchants != ""].value_counts().head(POP_MERCHANTS) if merchants is not None else pd.Series()
+    cat_counts, band_counts = keys.value_counts(), band_key.value_counts()
+    return {
+        "pop_q": quantiles(keys, MIN_CATEGORY_ROWS), "pop_band_q": quantiles(band_key, MIN_BAND_ROWS),
+        "pop_cat_count": {str(k): int(v) for k, v in cat_counts.items()},
+        "pop_band_count": {str(k): int(v) for k, v in band_counts.items()},
+        "pop_merchant_count": {str(k): int(v) for k, v in top.items()},
+        "pop_rows": len(logs), "pop_merchant_rows": len(merchants) if merchants is not None else 0,
     }
 
 
