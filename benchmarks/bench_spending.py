@@ -135,18 +135,19 @@ def latency(home: Path, requests: int, repeats: int) -> dict[str, Any]:
 def batch(home: Path, model_dir: Path, users: int, workers: int) -> dict[str, Any]:
     """Throughput of `nivesh-ml forecast batch` on a LocalCluster, extrapolated to 10,000 users."""
     from nivesh_ml.data.schemas import Transaction
-    from nivesh_ml.features.builders import ingest_transactions
+    from nivesh_ml.features.repository import TransactionRepository
     from nivesh_ml.features.store import create_store
     from nivesh_ml.models.spending.batch import BatchOptions, run_batch
 
     settings = Settings(home=home / "batch")
     store = create_store(settings)
+    repository = TransactionRepository(store, [], ttl_s=86400, max_history=5000)
     frame = generate_transactions(users, 24, seed=99)
     cols = ["transaction_id", "timestamp", "amount", "direction", "category", "currency"]
     for user_id, rows in frame.groupby("user_id"):
         txns = [Transaction(user_id=str(user_id), **{str(k): v for k, v in r.items()})
                 for r in rows[cols].to_dict("records")]
-        ingest_transactions(store, str(user_id), txns, ttl_s=86400, max_history=5000)
+        repository.ingest(str(user_id), txns)
     store.close()
     summary = run_batch(settings, model_dir, options=BatchOptions(months=6, n_workers=workers))
     per_user = summary["series"] / max(summary["users"], 1)

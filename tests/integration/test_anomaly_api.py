@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
-from nivesh_ml.features.builders import HISTORY_NS, ingest_transactions
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import OnlineStore, create_store
-from nivesh_ml.models.anomaly import PROFILE_NS
+from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.family import load_frame
 from nivesh_ml.pipelines.training import train_model
 from nivesh_ml.serving.app import create_app
@@ -139,22 +139,22 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OnlineStor
 
 def test_parallel_ingests_lose_no_profile_update(store: OnlineStore) -> None:
     threads, per_thread = 8, 15
+    repo = TransactionRepository(store, [AnomalyProfileUpdater()], ttl_s=3600, max_history=5000)
 
     def ingest(worker: int) -> None:
         for i in range(per_thread):
             txn = Transaction(user_id="busy", transaction_id=f"t{worker}-{i}", amount=100.0 + i,
                               timestamp=f"2025-03-{1 + i:02d}T1{worker % 10}:00:00", category="groceries",
                               merchant=f"shop {worker}")
-            ingest_transactions(store, "busy", [txn], ttl_s=3600, max_history=5000)
+            repo.ingest("busy", [txn])
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(ingest, range(threads)))
-    profile = store.get(PROFILE_NS, "busy")
+    profile = repo.profile(PROFILE_NS, "busy")
     assert profile is not None
     assert profile["n"] == threads * per_thread
     assert sum(profile["merch"].values()) == threads * per_thread
-    history = store.get(HISTORY_NS, "busy")
-    assert history is not None and len(history["transactions"]) == threads * per_thread
+    assert len(repo.history("busy")) == threads * per_thread
 
 
 @pytest.mark.slow

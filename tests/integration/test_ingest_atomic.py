@@ -15,8 +15,8 @@ import pytest
 
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import StoreUnavailable
-from nivesh_ml.features.builders import HISTORY_NS, ingest_transactions
 from nivesh_ml.features.redis_store import RedisStore
+from nivesh_ml.features.repository import ProfileUpdater, TransactionRepository
 from nivesh_ml.features.sqlite_store import SQLiteStore
 from nivesh_ml.features.store import OnlineStore, Record
 from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
@@ -36,8 +36,15 @@ def batch(start: int, count: int) -> list[Transaction]:
 
 def state(store: OnlineStore) -> tuple[int, int]:
     """(transactions in the history, transactions folded into the anomaly profile)."""
-    history, profile = store.get(HISTORY_NS, "u"), store.get(PROFILE_NS, "u")
-    return (len(history["transactions"]) if history else 0, int(profile["n"]) if profile else 0)
+    repo = TransactionRepository(store, [])
+    profile = repo.profile(PROFILE_NS, "u")
+    return (len(repo.histories(["u"])["u"]), int(profile["n"]) if profile else 0)
+
+
+def ingest(store: OnlineStore, txns: list[Transaction], updater: ProfileUpdater | None = None) -> dict[str, int]:
+    """Ingest with the anomaly profile kept (or ``updater`` in its place)."""
+    repo = TransactionRepository(store, [updater or AnomalyProfileUpdater()], ttl_s=3600, max_history=5000)
+    return repo.ingest("u", txns).as_dict()
 
 
 @dataclass(frozen=True)
@@ -106,20 +113,19 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def test_redis_killed_mid_ingest_leaves_no_half_written_user(redis_server: RedisServer) -> None:
     store = RedisStore(redis_server.url)
     first, second = batch(0, 30), batch(30, 20)
-    assert ingest_transactions(store, "u", first, ttl_s=3600, max_history=5000)["added"] == 30
+    assert ingest(store, first)["added"] == 30
     assert state(store) == (30, 30)
 
     # The server dies after the history was merged, before anything of the batch was applied.
     with pytest.raises(StoreUnavailable):
-        ingest_transactions(store, "u", second, ttl_s=3600, max_history=5000,
-                            updaters=[FailingUpdater(redis_server.kill)])
+        ingest(store, second, FailingUpdater(redis_server.kill))
     redis_server.start()
     assert state(store) == (30, 30)  # all of the first batch, nothing of the second
 
-    retried = ingest_transactions(store, "u", second, ttl_s=3600, max_history=5000)
+    retried = ingest(store, second)
     assert retried == {"received": 20, "added": 20, "stored": 50}
     assert state(store) == (50, 50)
-    again = ingest_transactions(store, "u", first + second, ttl_s=3600, max_history=5000)
+    again = ingest(store, first + second)
     assert again == {"received": 50, "added": 0, "stored": 50}
     assert state(store) == (50, 50)
 
@@ -128,22 +134,22 @@ def test_redis_down_before_ingest_is_store_unavailable(redis_server: RedisServer
     store = RedisStore(redis_server.url)
     redis_server.kill()
     with pytest.raises(StoreUnavailable):
-        ingest_transactions(store, "u", batch(0, 3), ttl_s=3600, max_history=5000)
+        ingest(store, batch(0, 3))
     assert store.ping() is False
 
 
 def test_sqlite_failure_mid_transaction_rolls_back(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "fs.db")
     first, second = batch(0, 30), batch(30, 20)
-    ingest_transactions(store, "u", first, ttl_s=3600, max_history=5000)
+    ingest(store, first)
 
     def boom() -> None:
         raise RuntimeError("injected failure between the history and the profile write")
 
     with pytest.raises(RuntimeError, match="injected"):
-        ingest_transactions(store, "u", second, ttl_s=3600, max_history=5000, updaters=[FailingUpdater(boom)])
+        ingest(store, second, FailingUpdater(boom))
     assert state(store) == (30, 30)
-    assert ingest_transactions(store, "u", second, ttl_s=3600, max_history=5000)["added"] == 20
-    assert ingest_transactions(store, "u", second, ttl_s=3600, max_history=5000)["added"] == 0
+    assert ingest(store, second)["added"] == 20
+    assert ingest(store, second)["added"] == 0
     assert state(store) == (50, 50)
     store.close()

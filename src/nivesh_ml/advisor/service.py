@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nivesh_ml.advisor.breaker import MIN_ATTEMPT_S, CircuitBreaker, DeadlineReached, call_with_retries
 from nivesh_ml.advisor.calculators import run_tool
@@ -30,7 +30,9 @@ from nivesh_ml.advisor.routing import ModelLookup, calculator_arguments, route_m
 from nivesh_ml.advisor.safety import DISCLAIMER, filter_output, redact, screen_input
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import InvalidInput, NiveshError
-from nivesh_ml.features.store import OnlineStore
+
+if TYPE_CHECKING:
+    from nivesh_ml.features.repository import TransactionRepository
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +129,13 @@ def get_advisor(settings: Settings) -> Advisor:
         return entry[1]
 
 
-def monthly_spending(store: OnlineStore | None, user_id: str, months: int = 3) -> dict[str, float]:
+def monthly_spending(transactions: TransactionRepository | None, user_id: str,
+                     months: int = 3) -> dict[str, float]:
     """Average monthly debit spend by category over the user's last ``months`` months (empty when unknown)."""
-    if store is None:
+    if transactions is None:
         return {}
-    from nivesh_ml.features.builders import user_history
-
     try:
-        history = user_history(store, user_id)
+        history = transactions.history(user_id)
     except NiveshError:
         return {}
     except Exception as exc:  # the store being down must not fail advice
@@ -193,7 +194,7 @@ def _generate(advisor: Advisor, request: AdviceRequest, metrics: AdvisorMetrics 
 
 
 def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None = None, *,
-           store: OnlineStore | None = None, model_lookup: ModelLookup | None = None,
+           transactions: TransactionRepository | None = None, model_lookup: ModelLookup | None = None,
            metrics: AdvisorMetrics | None = None) -> dict[str, Any]:
     """Answer one chat turn with sources, safety flags and the provider actually used.
 
@@ -217,7 +218,7 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
         return {"reply": reply, "session_id": session_id, "sources": [], "safety": {"flags": screen.flags + flags},
                 "provider": "safety", "tool_calls": [], "model_version": advisor.retriever.version}
     route = route_message(screen.text, model_lookup)
-    spending = monthly_spending(store, user_id)
+    spending = monthly_spending(transactions, user_id)
     arguments = calculator_arguments(route, sum(spending.values()) or None)
     calculation = ToolCall(route.topic, arguments, run_tool(route.topic, arguments)) if arguments else None
     history = advisor.history.get(user_id, session_id)

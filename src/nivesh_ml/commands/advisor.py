@@ -23,11 +23,12 @@ def chat(user_id: Annotated[str, typer.Option("--user-id", help="whose transacti
     from nivesh_ml.advisor.service import Advisor, advise
     from nivesh_ml.errors import NiveshError
     from nivesh_ml.features.store import create_store
+    from nivesh_ml.pipelines.wiring import transaction_repository
 
     settings = cli_settings()
     try:
         advisor = Advisor(settings)
-        store = create_store(settings)
+        transactions = transaction_repository(settings, create_store(settings))
     except NiveshError as exc:
         fail(exc.message)
         return
@@ -40,7 +41,7 @@ def chat(user_id: Annotated[str, typer.Option("--user-id", help="whose transacti
         if not message:
             continue
         try:
-            result = advise(advisor, user_id, message, session_id, store=store)
+            result = advise(advisor, user_id, message, session_id, transactions=transactions)
         except NiveshError as exc:
             typer.echo(f"error: {exc.message}", err=True)
             continue

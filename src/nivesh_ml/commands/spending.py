@@ -46,6 +46,7 @@ def forecast_user_command(
     from nivesh_ml.features.store import create_store
     from nivesh_ml.models.spending import FAMILY
     from nivesh_ml.models.spending.service import forecast_user_id
+    from nivesh_ml.pipelines.wiring import transaction_repository
 
     settings = cli_settings()
     directory, version = _model(settings, model_ref)
@@ -60,7 +61,8 @@ def forecast_user_command(
     else:
         store = create_store(settings)
         try:
-            history, result = forecast_user_id(predictor, store, user_id, months, category)
+            history, result = forecast_user_id(predictor, transaction_repository(settings, store), user_id, months,
+                                               category)
         finally:
             store.close()
     if plot is not None:

@@ -1,1 +1,1 @@
-"""Online feature store and the builders that keep per-user profiles in it."""
+"""Online feature store and the transaction repository that keeps per-user history and profiles in it."""

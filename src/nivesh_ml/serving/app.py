@@ -19,6 +19,7 @@ from nivesh_ml.config import Settings, get_settings
 from nivesh_ml.errors import NiveshError, PayloadTooLarge, RateLimited
 from nivesh_ml.features.store import create_store
 from nivesh_ml.monitoring.prediction_log import PredictionLog
+from nivesh_ml.pipelines.wiring import transaction_repository
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.deps import Services
 from nivesh_ml.serving.limits import InFlightLimit, create_limiter, rate_limited_response
@@ -142,12 +143,14 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
     """Create the long-lived services of a worker (connections open lazily)."""
     metrics = Metrics()
     registry = ModelRegistry(settings)
+    store = create_store(settings)
     return Services(
         settings=settings,
         registry=registry,
         models=ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
                             settings.server.model_retry_max_s),
-        store=create_store(settings),
+        store=store,
+        transactions=transaction_repository(settings, store),
         cache=create_safe_cache(settings, metrics.cache_event),
         metrics=metrics,
         prediction_log=PredictionLog(settings.var_dir / "predictions.db",

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,9 +13,8 @@ from fastapi import Depends, Request
 from nivesh_ml.cache.base import SafeCache
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import StoreUnavailable
-from nivesh_ml.features.builders import ProfileUpdater
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import OnlineStore
-from nivesh_ml.models.anomaly.profile import AnomalyProfileUpdater
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.metrics import Metrics
@@ -33,6 +31,7 @@ class Services:
     registry: ModelRegistry
     models: ModelManager
     store: OnlineStore
+    transactions: TransactionRepository  # history and profiles in ``store`` (its updaters chosen by the app)
     cache: SafeCache
     metrics: Metrics
     prediction_log: PredictionLog
@@ -52,11 +51,6 @@ class Services:
         result = compute()
         self.cache.set(kind, key, result)
         return result
-
-    @cached_property
-    def profile_updaters(self) -> list[ProfileUpdater]:
-        """Profiles written with every ingest, in the same atomic update as the history."""
-        return [AnomalyProfileUpdater(self.settings.anomaly.profile_max_categories)]
 
     @contextmanager
     def store_call(self, operation: str) -> Iterator[None]:

@@ -12,7 +12,7 @@ from nivesh_ml.advisor.service import Advisor, advise
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import create_store
 from nivesh_ml.serving.metrics import Metrics
 
@@ -67,8 +67,9 @@ def test_personal_spending_from_the_feature_store(settings: Settings, advisor: A
     store = create_store(settings)
     txns = [Transaction(user_id="u9", timestamp=f"2025-0{m}-1{d}", amount=amount, category=cat)
             for m in (1, 2, 3) for d, (cat, amount) in enumerate([("groceries", 9000.0), ("rent", 20000.0)])]
-    ingest_transactions(store, "u9", txns, ttl_s=3600, max_history=100)
-    result = advise(advisor, "u9", "How big should my emergency fund be?", store=store)
+    repo = TransactionRepository(store, [], ttl_s=3600, max_history=100)
+    repo.ingest("u9", txns)
+    result = advise(advisor, "u9", "How big should my emergency fund be?", transactions=repo)
     assert "your own transactions" in result["reply"]
     assert "groceries" in result["reply"] and "rent" in result["reply"]
     assert result["tool_calls"][0]["name"] == "emergency_fund"  # uses the user's own monthly spend

@@ -1,4 +1,4 @@
-"""Ingest builders: content fingerprints for rows without ids; bounded anomaly profiles."""
+"""Ingest: content fingerprints for rows without ids; bounded anomaly profiles."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
-from nivesh_ml.features.builders import HISTORY_NS, fingerprints, ingest_transactions
+from nivesh_ml.features.repository import _HISTORY_NS, TransactionRepository, fingerprints
 from nivesh_ml.features.sqlite_store import SQLiteStore
 from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.family import load_frame
@@ -35,10 +35,11 @@ def test_fingerprint_ignores_case_and_spacing_but_not_content() -> None:
 def test_resent_rows_without_ids_are_not_added_twice(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "fs.db")
     rows = [txn(amount=100.0 + i, timestamp=f"2025-01-{1 + i:02d}") for i in range(5)] + [txn(), txn()]
-    assert ingest_transactions(store, "u", rows, 3600, 5000)["added"] == 7
-    assert ingest_transactions(store, "u", rows, 3600, 5000)["added"] == 0
-    assert ingest_transactions(store, "u", rows[:3], 3600, 5000)["added"] == 0
-    history, profile = store.get(HISTORY_NS, "u"), store.get(PROFILE_NS, "u")
+    repo = TransactionRepository(store, [AnomalyProfileUpdater()], ttl_s=3600, max_history=5000)
+    assert repo.ingest("u", rows).added == 7
+    assert repo.ingest("u", rows).added == 0
+    assert repo.ingest("u", rows[:3]).added == 0
+    history, profile = store.get(_HISTORY_NS, "u"), repo.profile(PROFILE_NS, "u")
     assert history and len(history["transactions"]) == 7 and profile and profile["n"] == 7
     assert all("description" not in row for row in history["transactions"])  # narration: PII, not stored
     store.close()
@@ -65,7 +66,8 @@ def test_profile_category_tables_are_capped_and_still_score() -> None:
 def test_updater_from_settings_applies_its_cap(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "fs.db")
     rows = [txn(category=f"c{i}", transaction_id=f"t{i}", timestamp=f"2025-01-{1 + i % 28:02d}") for i in range(30)]
-    ingest_transactions(store, "u", rows, 3600, 5000, updaters=[AnomalyProfileUpdater(max_categories=5)])
-    profile = store.get(PROFILE_NS, "u")
+    repo = TransactionRepository(store, [AnomalyProfileUpdater(max_categories=5)], ttl_s=3600, max_history=5000)
+    repo.ingest("u", rows)
+    profile = repo.profile(PROFILE_NS, "u")
     assert profile and len([k for k in profile["cat"] if k[1:] != OTHER_CATEGORY]) <= 5
     store.close()

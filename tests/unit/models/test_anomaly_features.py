@@ -14,9 +14,9 @@ from sklearn.ensemble import IsolationForest
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.sqlite_store import SQLiteStore
-from nivesh_ml.models.anomaly import PROFILE_NS
+from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.batch import frame_features
 from nivesh_ml.models.anomaly.family import load_frame, parse_transaction
 from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_features, txn_from_record
@@ -53,14 +53,15 @@ def test_online_vector_from_stored_profile_equals_offline_vector(frame: pd.DataF
                                                                  tmp_path: Path) -> None:
     offline, _, _ = frame_features(frame, population)
     store = SQLiteStore(tmp_path / "fs.db")
+    repo = TransactionRepository(store, [AnomalyProfileUpdater()], ttl_s=3600, max_history=5000)
     for user in frame["user_id"].unique()[:3]:
         rows = frame[frame["user_id"] == user].sort_values("timestamp", kind="stable")
         history, last = rows.iloc[:-1], rows.iloc[-1]
         txns = [as_transaction(r) for _, r in history.iterrows()]
         # Ingest in uneven batches, as POST /transactions would; the profile updater runs on each.
         for start in range(0, len(txns), 37):
-            ingest_transactions(store, user, txns[start:start + 37], ttl_s=3600, max_history=5000)
-        profile = store.get(PROFILE_NS, user)
+            repo.ingest(user, txns[start:start + 37])
+        profile = repo.profile(PROFILE_NS, user)
         assert profile is not None and profile["n"] == len(txns)
         online = transaction_features(profile, txn_from_record(as_transaction(last)), population)
         assert np.array_equal(np.asarray(online), offline[last.name]), user
@@ -71,10 +72,11 @@ def test_reingesting_the_same_transactions_changes_nothing(frame: pd.DataFrame, 
     user = frame["user_id"].iloc[0]
     txns = [as_transaction(r) for _, r in frame[frame["user_id"] == user].head(30).iterrows()]
     store = SQLiteStore(tmp_path / "fs.db")
-    ingest_transactions(store, user, txns, ttl_s=3600, max_history=5000)
-    first = store.get(PROFILE_NS, user)
-    ingest_transactions(store, user, txns[:10], ttl_s=3600, max_history=5000)
-    assert store.get(PROFILE_NS, user) == first
+    repo = TransactionRepository(store, [AnomalyProfileUpdater()], ttl_s=3600, max_history=5000)
+    repo.ingest(user, txns)
+    first = repo.profile(PROFILE_NS, user)
+    repo.ingest(user, txns[:10])
+    assert repo.profile(PROFILE_NS, user) == first
     store.close()
 
 

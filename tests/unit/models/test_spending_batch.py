@@ -10,7 +10,7 @@ import pytest
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
-from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import create_store
 from nivesh_ml.models.spending import FAMILY
 from nivesh_ml.models.spending.batch import FORECAST_NS, BatchOptions, run_batch
@@ -23,7 +23,7 @@ def _ingest(settings: Settings, frame: pd.DataFrame) -> list[str]:
     users = []
     for user_id, rows in frame.groupby("user_id"):
         txns = [Transaction(**{str(k): v for k, v in r.items() if pd.notna(v)}) for r in rows.to_dict("records")]
-        ingest_transactions(store, str(user_id), txns, ttl_s=86400, max_history=5000)
+        TransactionRepository(store, [], ttl_s=86400, max_history=5000).ingest(str(user_id), txns)
         users.append(str(user_id))
     store.close()
     return users

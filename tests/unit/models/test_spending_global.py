@@ -11,7 +11,7 @@ import pytest
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.features.builders import ingest_transactions
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import create_store
 from nivesh_ml.models.spending import FAMILY
 from nivesh_ml.models.spending.batch import FORECAST_NS, BatchOptions, run_batch
@@ -108,7 +108,7 @@ def test_batch_workers_receive_the_global_model_and_use_it(settings: Settings, t
     store = create_store(settings)
     rows = toy_user("stored", months=20, seed=77)
     txns = [Transaction(**r, transaction_id=f"t{i}") for i, r in enumerate(rows)]
-    ingest_transactions(store, "stored", txns, ttl_s=86400, max_history=5000)
+    TransactionRepository(store, [], ttl_s=86400, max_history=5000).ingest("stored", txns)
     store.close()
     options = BatchOptions(months=3, partition_size=1, n_workers=1, processes=False)
     summary = run_batch(settings, tmp_path / "model", options=options, model_version="3")

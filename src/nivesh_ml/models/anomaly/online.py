@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from nivesh_ml.data.schemas import Transaction
-from nivesh_ml.features.builders import ProfileUpdater, ingest_transactions
-from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.models.anomaly.family import AnomalyPredictor
 from nivesh_ml.models.anomaly.profile import PROFILE_NS
 
 
-def read_profile(store: OnlineStore, user_id: str) -> dict[str, Any] | None:
+def read_profile(transactions: TransactionRepository, user_id: str) -> dict[str, Any] | None:
     """The user's stored anomaly profile (``None`` for a user never seen)."""
-    return store.get(PROFILE_NS, user_id)
+    return transactions.profile(PROFILE_NS, user_id)
 
 
-def score_user_transaction(predictor: AnomalyPredictor, store: OnlineStore, user_id: str,
-                           transaction: Transaction, update_profile: bool = False, ttl_s: int | None = None,
-                           max_history: int = 5000,
-                           updaters: Sequence[ProfileUpdater] | None = None) -> dict[str, Any]:
+def score_user_transaction(predictor: AnomalyPredictor, transactions: TransactionRepository, user_id: str,
+                           transaction: Transaction, update_profile: bool = False) -> dict[str, Any]:
     """Score ``transaction`` against the user's profile; optionally ingest it afterwards.
 
-    Ingesting goes through :func:`ingest_transactions`, so history and every profile (this one
-    included) are written in one atomic update, as on ``POST /transactions``.
+    Ingesting goes through :meth:`TransactionRepository.ingest`, so history and every profile of the
+    repository's updaters (this one included, when the caller built it so) are written in one atomic update,
+    as on ``POST /transactions``.
     """
-    result = predictor.score(transaction, read_profile(store, user_id))
+    result = predictor.score(transaction, read_profile(transactions, user_id))
     if update_profile:
-        ingest_transactions(store, user_id, [transaction], ttl_s or 0, max_history, updaters)
+        transactions.ingest(user_id, [transaction])
     return result

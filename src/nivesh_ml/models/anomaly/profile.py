@@ -154,7 +154,7 @@ def apply_transactions(profile: dict[str, Any] | None, txns: Iterable[Txn],
 
 @dataclass(frozen=True)
 class AnomalyProfileUpdater:
-    """Keeps the anomaly profile in step with ingestion (a ``features.builders.ProfileUpdater``)."""
+    """Keeps the anomaly profile in step with ingestion (a ``features.repository.ProfileUpdater``)."""
 
     max_categories: int = MAX_CATEGORIES
     namespace: str = PROFILE_NS

@@ -19,7 +19,7 @@ from typing import Any
 
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import NiveshError, NotFound
-from nivesh_ml.features.builders import HISTORY_NS
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import create_store
 from nivesh_ml.models.base import ModelMetadata
 
@@ -61,13 +61,13 @@ def forecast_partition(user_ids: list[str], store_data: dict[str, Any], config_d
     predictor = SpendingPredictor(ForecastConfig.from_dict(config_data), ModelMetadata(name="spending"),
                                   from_payload_cached(global_payload))
     counts: dict[str, float] = {"users": 0, "series": 0, "failed": 0}
-    histories = store.get_many(HISTORY_NS, user_ids)
+    histories = TransactionRepository(store, updaters=()).histories(user_ids)  # read only: no profiles
     for user_id in user_ids:
-        record = histories.get(user_id)
+        transactions = histories[user_id]
         try:
-            if not record or not record.get("transactions"):
+            if not transactions:
                 raise NotFound("no history")
-            forecast = predictor.forecast(predictor.history(record["transactions"]), months)
+            forecast = predictor.forecast(predictor.history(transactions), months)
         except (NiveshError, ValueError) as exc:
             log.warning("batch forecast failed for a user: %s", type(exc).__name__)
             counts["failed"] += 1
@@ -113,7 +113,7 @@ def run_batch(settings: Settings, model_dir: Path, scheduler: str | None = None,
     predictor = SpendingFamily().load(model_dir)
     version = model_version or predictor.metadata.version
     store = create_store(settings)
-    user_ids = sorted(store.keys(HISTORY_NS))
+    user_ids = sorted(TransactionRepository(store, updaters=()).users())
     store.close()
     chunks = list(partitions(user_ids, options.partition_size))
     config = predictor.config.to_dict()

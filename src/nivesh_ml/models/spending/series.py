@@ -63,11 +63,17 @@ class SpendHistory:
 
 
 def transactions_frame(items: Iterable[Transaction | Mapping[str, Any]]) -> pd.DataFrame:
-    """The columns forecasting needs (timestamp, amount, direction, category, currency) from records."""
-    rows = []
+    """The columns forecasting needs (timestamp, amount, direction, category, currency) from transactions.
+
+    Items are :class:`Transaction` objects or mappings with the same field names (inline JSON).
+    """
+    rows: list[tuple[Any, ...]] = []
     for item in items:
-        rec = item.model_dump() if isinstance(item, Transaction) else dict(item)
-        rows.append((rec.get("timestamp") or rec.get("ts"), rec.get("amount"), rec.get("direction") or "debit",
+        if isinstance(item, Transaction):
+            rows.append((item.timestamp, item.amount, item.direction, item.category, item.currency))
+            continue
+        rec = dict(item)
+        rows.append((rec.get("timestamp"), rec.get("amount"), rec.get("direction") or "debit",
                      rec.get("category"), rec.get("currency") or "INR"))
     frame = pd.DataFrame(rows, columns=["timestamp", "amount", "direction", "category", "currency"])
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], errors="coerce", format="mixed")

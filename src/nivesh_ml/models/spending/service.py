@@ -7,8 +7,7 @@ from typing import Any
 
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput, NotFound
-from nivesh_ml.features.builders import user_history
-from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.models.spending.family import SpendingPredictor
 from nivesh_ml.models.spending.forecast import UserForecast
 from nivesh_ml.models.spending.series import SpendHistory
@@ -16,7 +15,7 @@ from nivesh_ml.models.spending.series import SpendHistory
 FORECAST_NS = "forecast"
 
 
-def forecast_history(predictor: SpendingPredictor, store: OnlineStore | None, user_id: str,
+def forecast_history(predictor: SpendingPredictor, repository: TransactionRepository | None, user_id: str,
                      transactions: Sequence[Transaction] | None = None) -> SpendHistory:
     """Monthly spend from inline transactions when given, else from the user's stored history.
 
@@ -25,26 +24,26 @@ def forecast_history(predictor: SpendingPredictor, store: OnlineStore | None, us
     """
     if transactions:
         return predictor.history(transactions)
-    if store is None:
+    if repository is None:
         raise NotFound(f"unknown user {user_id!r}: no transactions given and no feature store configured")
-    return predictor.history(user_history(store, user_id))
+    return predictor.history(repository.history(user_id))
 
 
-def forecast_user_id(predictor: SpendingPredictor, store: OnlineStore | None, user_id: str, months: int,
+def forecast_user_id(predictor: SpendingPredictor, repository: TransactionRepository | None, user_id: str, months: int,
                      category: str | None = None,
                      transactions: Sequence[Transaction] | None = None) -> tuple[SpendHistory, UserForecast]:
     """A user's history and forecast (``months`` ahead; one category or all of them)."""
-    history = forecast_history(predictor, store, user_id, transactions)
+    history = forecast_history(predictor, repository, user_id, transactions)
     if history.n_months < 1:
         raise InvalidInput("no complete month of spending to forecast from")
     return history, predictor.forecast(history, months, category)
 
 
-def forecast_response(predictor: SpendingPredictor, store: OnlineStore | None, user_id: str, months: int,
+def forecast_response(predictor: SpendingPredictor, repository: TransactionRepository | None, user_id: str, months: int,
                       category: str | None = None,
                       transactions: Sequence[Transaction] | None = None) -> dict[str, Any]:
     """The HTTP contract's body (without ``model_version``)."""
-    history, forecast = forecast_user_id(predictor, store, user_id, months, category, transactions)
+    history, forecast = forecast_user_id(predictor, repository, user_id, months, category, transactions)
     return {"user_id": user_id, "months": months, "currency": history.currency,
             "history_months": history.n_months, **forecast.to_response()}
 

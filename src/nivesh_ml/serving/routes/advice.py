@@ -47,4 +47,5 @@ def _predictor_lookup(services: Services) -> Any:
 def predict_advice(body: AdviceBody, services: ServicesDep) -> dict[str, Any]:
     """Answer a personal-finance question, grounded in the knowledge base, with sources and safety flags."""
     return advise(get_advisor(services.settings), body.user_id, body.message, body.session_id,
-                  store=services.store, model_lookup=_predictor_lookup(services), metrics=services.metrics)
+                  transactions=services.transactions, model_lookup=_predictor_lookup(services),
+                  metrics=services.metrics)

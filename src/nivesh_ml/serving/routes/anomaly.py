@@ -34,12 +34,9 @@ def predict_anomaly(request: AnomalyRequest, services: ServicesDep) -> dict[str,
     predictor = model.predictor
     assert isinstance(predictor, AnomalyPredictor)
     txn = owned_transactions(request.user_id, [request.transaction])[0]
-    fs = services.settings.feature_store
     with services.store_call("anomaly"):
-        result = score_user_transaction(predictor, services.store, request.user_id, txn,
-                                        update_profile=request.update_profile, ttl_s=fs.ttl_days * 86400,
-                                        max_history=fs.history_max_transactions,
-                                        updaters=services.profile_updaters)
+        result = score_user_transaction(predictor, services.transactions, request.user_id, txn,
+                                        update_profile=request.update_profile)
     if request.update_profile:
         services.cache.invalidate_user(request.user_id)
     services.metrics.confidence.labels(model="anomaly").observe(float(result["score"]))

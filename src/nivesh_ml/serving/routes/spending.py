@@ -43,7 +43,7 @@ def predict_spending(request: SpendingRequest, services: ServicesDep) -> dict[st
                                 for t in txns] if txns else None}
 
     def compute() -> dict[str, Any]:
-        return forecast_response(predictor, services.store, request.user_id, request.months, request.category,
+        return forecast_response(predictor, services.transactions, request.user_id, request.months, request.category,
                                  txns)
 
     result = services.cached_predict("spending", model, payload, compute, user_id=request.user_id)

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nivesh_ml.data.schemas import Transaction, UserTransaction
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.features.builders import ingest_transactions
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
 
@@ -41,9 +40,7 @@ def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
     Rows are recognised by ``transaction_id``, or by a fingerprint of their content when they have none.
     """
     txns = owned_transactions(request.user_id, request.transactions)
-    fs = services.settings.feature_store
     with services.store_call("ingest"):
-        summary = ingest_transactions(services.store, request.user_id, txns, fs.ttl_days * 86400,
-                                      fs.history_max_transactions, services.profile_updaters)
+        summary = services.transactions.ingest(request.user_id, txns)
     services.cache.invalidate_user(request.user_id)
-    return {"user_id": request.user_id, **summary}
+    return {"user_id": request.user_id, **summary.as_dict()}
