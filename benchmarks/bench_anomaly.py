@@ -216,8 +216,19 @@ def period_run(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]
         scores = predictor.score_frame(later, with_reasons=False)["score"].to_numpy()
         metrics = detection_metrics(scores, labels, predictor.threshold, kinds)
         out[variant] = {**_period_summary(metrics, scores, kinds), "target_fpr": trained.metadata.extra["target_fpr"],
-                        "combiner": trained.metadata.extra["combiner"]}
+                        "combiner": trained.metadata.extra["combiner"],
+                        **_recalibration(predictor, scores, later["timestamp"])}
     return out
+
+
+def _recalibration(predictor: AnomalyPredictor, scores: np.ndarray, stamps: pd.Series) -> dict[str, Any]:
+    """Flag rate on the second half (by time) of the later period: stored threshold vs recalibrated on the first."""
+    ordered = scores[np.argsort(pd.to_datetime(stamps).to_numpy(), kind="stable")]
+    first, second = ordered[: len(ordered) // 2], ordered[len(ordered) // 2:]
+    why = predictor.recalibrate(recent=first)
+    return {"flag_rate_second_half_stored": round(float((second > predictor.detector.threshold).mean()), 4),
+            "flag_rate_second_half_recalibrated": round(float((second > predictor.threshold).mean()), 4),
+            "recalibration": why}
 
 
 def _period_summary(metrics: dict[str, Any], scores: np.ndarray, kinds: np.ndarray) -> dict[str, Any]:
@@ -238,7 +249,8 @@ def periods(args: argparse.Namespace) -> dict[str, Any]:
     for name in args.scenarios.split(","):
         runs = {seed: period_run(name, seed, args) for seed in args.period_seeds}
         median = {variant: {k: round(statistics.median(r[variant][k] for r in runs.values()), 4)
-                            for k in ("roc_auc", "pr_auc", "flag_rate", "night_roc_auc", "night_pr_auc")
+                            for k in ("roc_auc", "pr_auc", "flag_rate", "night_roc_auc", "night_pr_auc",
+                                      "flag_rate_second_half_stored", "flag_rate_second_half_recalibrated")
                             if all(k in r[variant] for r in runs.values())}
                   for variant in ("baseline", "no_labels", "labels")}
         result[name] = {"median": median, "seeds": runs}

@@ -25,6 +25,8 @@ class Metrics:
                                     ["model"], buckets=[i / 10 for i in range(1, 11)], registry=r)
         self.anomalies = Counter("nivesh_anomaly_flagged_total", "Transactions flagged as anomalous",
                                  registry=r)
+        self.anomaly_flag_rate = Gauge("nivesh_anomaly_flag_rate",
+                                       "Share of recently scored transactions flagged as anomalous", registry=r)
         self.cache_events = Counter("nivesh_cache_events_total", "Prediction cache hits, misses and errors",
                                     ["kind", "outcome"], registry=r)
         self.store_errors = Counter("nivesh_feature_store_errors_total", "Feature store failures",

@@ -33,6 +33,7 @@ from nivesh_ml.models.anomaly.params import AnomalyParams
 from nivesh_ml.models.anomaly.population import fit_population
 from nivesh_ml.models.anomaly.profile import is_cold
 from nivesh_ml.models.anomaly.reasons import explain
+from nivesh_ml.models.anomaly.threshold import RecentScores, recalibrated_threshold
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.monitoring.reference import save_reference
 
@@ -72,6 +73,24 @@ class AnomalyPredictor(Predictor):
         self.detector = detector
         self.metadata = metadata
         self.threshold = detector.threshold
+        self.recent = RecentScores()
+
+    @property
+    def flag_rate(self) -> float:
+        """Share of the recently served scores above the current threshold (``nivesh_anomaly_flag_rate``)."""
+        return self.recent.flag_rate(self.threshold)
+
+    def recalibrate(self, target_fpr: float | None = None, recent: np.ndarray | None = None) -> str:
+        """Move the threshold to the ``1 - target_fpr`` quantile of recent scores (guarded, ``threshold.py``).
+
+        ``recent`` defaults to the scores this predictor served; ``target_fpr`` to the one trained for.
+        Returns what was done, in words.
+        """
+        target = target_fpr if target_fpr is not None else float(self.metadata.extra.get("target_fpr", 0.01))
+        scores = recent if recent is not None else self.recent.as_array()
+        self.threshold, why = recalibrated_threshold(self.detector.threshold, scores, target)
+        log.info("anomaly threshold %.6f (stored %.6f): %s", self.threshold, self.detector.threshold, why)
+        return why
 
     def score(self, transaction: Transaction, profile: dict[str, Any] | None) -> dict[str, Any]:
         """Score one transaction given its user's profile before it."""
@@ -79,6 +98,7 @@ class AnomalyPredictor(Predictor):
         vector = transaction_features(profile, txn, self.detector.population)
         score, deviation = self.detector.score_vector(vector)
         flagged = score > self.threshold
+        self.recent.observe(score)
         return {"is_anomaly": bool(flagged), "score": round(score, 6), "threshold": round(self.threshold, 6),
                 "reasons": explain(vector, deviation, txn, flagged), "cold_start": is_cold(profile)}
 
