@@ -179,7 +179,7 @@ def leave_one_kind_out(prepared: Any, validation: pd.DataFrame, seed: int) -> di
 def time_split(frame: pd.DataFrame, share: float = 0.6) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows before / from the ``share`` quantile of time (all users in both parts)."""
     stamps = pd.to_datetime(frame["timestamp"])
-    cut = stamps.quantile(share)
+    cut = pd.Timestamp(np.quantile(stamps.to_numpy().astype("datetime64[s]").astype(np.int64), share), unit="s")
     return frame[stamps < cut].reset_index(drop=True), frame[stamps >= cut].reset_index(drop=True)
 
 
@@ -232,7 +232,8 @@ def _recalibration(predictor: AnomalyPredictor, scores: np.ndarray, stamps: pd.S
 
 
 def _period_summary(metrics: dict[str, Any], scores: np.ndarray, kinds: np.ndarray) -> dict[str, Any]:
-    out = {k: round(float(metrics[k]), 4) for k in ("roc_auc", "pr_auc", "flag_rate") if k in metrics}
+    out: dict[str, Any] = {k: round(float(metrics[k]), 4) for k in ("roc_auc", "pr_auc", "flag_rate")
+                           if k in metrics}
     night = kinds == NIGHT_FRAUD_KIND
     if night.any():  # the population-level frauds alone against the normal rows
         keep = night | (kinds == "")

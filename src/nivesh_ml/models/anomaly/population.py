@@ -57,7 +57,7 @@ def fit_population(frame: pd.DataFrame) -> dict[str, Any]:
     monthly = by_user["income"].sum() / (span_days / 30.44).clip(lower=1.0)
     positive = monthly[monthly > 0]
     return {
-        **_population_rarity(logs.to_numpy(), cat_key, (secs // 3600) % 24, frame),
+        **_population_rarity(np.asarray(logs, dtype=float), cat_key, (secs // 3600) % 24, frame),
         "amt": amt, "cat": cats, "cat_hour": cat_hour, "quantiles": quantiles, "p95": p95,
         "hour": [float(v) for v in hour_smooth], "wday": [float(v) for v in wdays / wdays.sum()],
         "daily_rate": float((by_user.size() / span_days).median()),
