@@ -8,13 +8,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from nivesh_ml.pii import mask_pii
+from nivesh_ml.pii import mask_pii, mask_value
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line; extra fields are kept; PII masked in the message."""
+    """One JSON object a line; extra fields are kept; PII masked in the message, extra values and their keys."""
 
     def format(self, record: logging.LogRecord) -> str:
         message, _ = mask_pii(record.getMessage())
@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
-                payload[key] = mask_pii(value)[0] if isinstance(value, str) else value
+                payload[mask_pii(key)[0]] = mask_value(value)  # strings, dict keys and nested values
         if record.exc_info:
             payload["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             # Tracebacks quote arguments and messages, which can carry account numbers: masked like the rest.

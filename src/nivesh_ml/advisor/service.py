@@ -115,20 +115,6 @@ class Advisor:
         return self._retriever
 
 
-_ADVISORS: dict[int, tuple[Settings, Advisor]] = {}
-_ADVISORS_LOCK = threading.Lock()
-
-
-def get_advisor(settings: Settings) -> Advisor:
-    """The advisor of these settings (one per settings object and process)."""
-    with _ADVISORS_LOCK:
-        entry = _ADVISORS.get(id(settings))
-        if entry is None or entry[0] is not settings:
-            entry = (settings, Advisor(settings))
-            _ADVISORS[id(settings)] = entry
-        return entry[1]
-
-
 def monthly_spending(transactions: TransactionRepository | None, user_id: str,
                      months: int = 3) -> dict[str, float]:
     """Average monthly debit spend by category over the user's last ``months`` months (empty when unknown)."""

@@ -10,6 +10,8 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from nivesh_ml.errors import InvalidInput
+
 CURRENCIES: Final[frozenset[str]] = frozenset({
     "INR", "USD", "EUR", "GBP", "AED", "SGD", "JPY", "AUD", "CAD", "CHF", "CNY", "HKD",
     "SAR", "QAR", "KWD", "OMR", "BHD", "THB", "MYR", "NZD", "ZAR", "LKR", "NPR", "BDT",
@@ -145,6 +147,17 @@ class UserTransaction(Transaction):
     @classmethod
     def _lower_direction(cls, value: object) -> object:
         return value
+
+
+def owned_transactions(user_id: str, items: list[UserTransaction]) -> list[Transaction]:
+    """Inline transactions as ``user_id``'s; one that names a different ``user_id`` is an error (422)."""
+    out = []
+    for i, item in enumerate(items):
+        if item.user_id not in (None, user_id):
+            raise InvalidInput(f"transactions[{i}] belongs to {item.user_id!r}, not {user_id!r}",
+                               details={"index": i})
+        out.append(Transaction(**{**item.model_dump(), "user_id": user_id}))
+    return out
 
 
 class CreditApplication(BaseModel):

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nivesh_ml import __version__
+from nivesh_ml.advisor.service import Advisor
 from nivesh_ml.cache.base import create_safe_cache
 from nivesh_ml.config import Settings, get_settings
 from nivesh_ml.errors import NiveshError, PayloadTooLarge, RateLimited
@@ -146,6 +147,7 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
     store = create_store(settings)
     return Services(
         settings=settings,
+        advisor=Advisor(settings),
         registry=registry,
         models=ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
                             settings.server.model_retry_max_s),

@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from nivesh_ml.advisor.service import Advisor
 from nivesh_ml.cache.base import SafeCache
 from nivesh_ml.config import Settings
-from nivesh_ml.errors import StoreUnavailable
+from nivesh_ml.errors import ModelNotReady, StoreUnavailable
 from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import OnlineStore
+from nivesh_ml.models.base import Predictor
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.registry import ModelRegistry
 from nivesh_ml.serving.metrics import Metrics
@@ -25,9 +27,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Services:
-    """Everything a worker holds for its lifetime."""
+    """Everything a worker holds for its lifetime (built once in the app's lifespan)."""
 
     settings: Settings
+    advisor: Advisor  # retriever, chat history, providers and breaker of this worker
     registry: ModelRegistry
     models: ModelManager
     store: OnlineStore
@@ -65,6 +68,17 @@ class Services:
             self.metrics.store_errors.labels(operation=operation).inc()
             log.warning("feature store %s failed: %s (%s)", operation, exc.code, exc.message)
             raise
+
+    def user_changed(self, user_id: str) -> None:
+        """A user's stored transactions changed: their cached per-user answers (forecasts) are stale."""
+        self.cache.invalidate_user(user_id)
+
+    def model_lookup(self, name: str) -> Predictor | None:
+        """The served predictor ``name``, or None when it is not ready (for optional helpers such as the advisor)."""
+        try:
+            return self.models.get(name).predictor
+        except ModelNotReady:
+            return None
 
     def record(self, model: LoadedModel, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
         """Count and log a prediction; logging never fails the request."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from nivesh_ml.errors import ModelLoadFailed, ModelNotReady, NiveshError
 from nivesh_ml.models import available_models, get_family
@@ -19,12 +19,16 @@ from nivesh_ml.serving.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
+P = TypeVar("P", bound=Predictor)
+
 
 @dataclass
-class LoadedModel:
+class LoadedModel(Generic[P]):
+    """A champion served by this worker: its predictor and where it came from."""
+
     name: str
     version: str
-    predictor: Predictor
+    predictor: P
     directory: Path
     stage: str
     from_cache: bool
@@ -208,11 +212,21 @@ class ModelManager:
         with self._lock:
             return {n: round(max(0.0, r.due - now), 1) for n, r in self._retries.items() if n not in self._models}
 
-    def get(self, name: str) -> LoadedModel:
+    @overload
+    def get(self, name: str) -> LoadedModel[Predictor]: ...
+
+    @overload
+    def get(self, name: str, kind: type[P]) -> LoadedModel[P]: ...
+
+    def get(self, name: str, kind: type[Predictor] | None = None) -> LoadedModel[Any]:
+        """The served model ``name``; with ``kind``, checked to be that predictor type (else 503, not ready)."""
         model = self._models.get(name)
         if model is None:
             reason = self._errors.get(name, "not loaded")
             raise ModelNotReady(f"model {name} is not ready: {reason}")
+        if kind is not None and not isinstance(model.predictor, kind):
+            raise ModelNotReady(f"the loaded {name} model is a {type(model.predictor).__name__}, "
+                                f"not a {kind.__name__}")
         return model
 
     def missing(self) -> dict[str, str]:

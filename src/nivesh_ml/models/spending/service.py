@@ -39,6 +39,17 @@ def forecast_user_id(predictor: SpendingPredictor, repository: TransactionReposi
     return history, predictor.forecast(history, months, category)
 
 
+def forecast_cache_payload(months: int, category: str | None,
+                           transactions: Sequence[Transaction] | None) -> dict[str, Any]:
+    """What a forecast depends on besides the model and the stored history: the cache key's input.
+
+    Only the fields a forecast reads enter it (cheap to hash for a 24-month inline history).
+    """
+    rows = [(t.timestamp.isoformat(), t.amount, t.direction, t.category, t.currency)
+            for t in transactions] if transactions else None
+    return {"months": months, "category": category, "transactions": rows}
+
+
 def forecast_response(predictor: SpendingPredictor, repository: TransactionRepository | None, user_id: str, months: int,
                       category: str | None = None,
                       transactions: Sequence[Transaction] | None = None) -> dict[str, Any]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from nivesh_ml.advisor.service import MAX_MESSAGE_CHARS, advise, get_advisor
+from nivesh_ml.advisor.service import MAX_MESSAGE_CHARS, advise
 from nivesh_ml.data.schemas import NON_BLANK
-from nivesh_ml.errors import NiveshError
 from nivesh_ml.serving.auth import ApiKeyDep
-from nivesh_ml.serving.deps import Services, ServicesDep
+from nivesh_ml.serving.deps import ServicesDep
 from nivesh_ml.serving.limits import AdviceRateDep
+from nivesh_ml.serving.schemas import AdviceResult
 
 router = APIRouter(tags=["advice"], dependencies=[ApiKeyDep])
 
@@ -33,19 +33,9 @@ class AdviceBody(BaseModel):
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _predictor_lookup(services: Services) -> Any:
-    def lookup(name: str) -> Any | None:
-        try:
-            return services.models.get(name).predictor
-        except NiveshError:
-            return None
-
-    return lookup
-
-
-@router.post("/predict/advice", dependencies=[AdviceRateDep])
-def predict_advice(body: AdviceBody, services: ServicesDep) -> dict[str, Any]:
+@router.post("/predict/advice", dependencies=[AdviceRateDep], response_model=AdviceResult)
+def predict_advice(body: AdviceBody, services: ServicesDep) -> AdviceResult:
     """Answer a personal-finance question, grounded in the knowledge base, with sources and safety flags."""
-    return advise(get_advisor(services.settings), body.user_id, body.message, body.session_id,
-                  transactions=services.transactions, model_lookup=_predictor_lookup(services),
-                  metrics=services.metrics)
+    return AdviceResult(**advise(services.advisor, body.user_id, body.message, body.session_id,
+                                 transactions=services.transactions, model_lookup=services.model_lookup,
+                                 metrics=services.metrics))

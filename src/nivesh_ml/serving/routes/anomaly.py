@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from nivesh_ml.data.schemas import UserTransaction
+from nivesh_ml.data.schemas import UserTransaction, owned_transactions
 from nivesh_ml.models.anomaly import AnomalyPredictor
 from nivesh_ml.models.anomaly.online import score_user_transaction
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
-from nivesh_ml.serving.routes.transactions import owned_transactions
+from nivesh_ml.serving.schemas import AnomalyResult
 
 router = APIRouter(tags=["anomaly"], dependencies=[ApiKeyDep])
 
@@ -27,23 +25,22 @@ class AnomalyRequest(BaseModel):
     update_profile: bool = False
 
 
-@router.post("/predict/anomaly")
-def predict_anomaly(request: AnomalyRequest, services: ServicesDep) -> dict[str, Any]:
+@router.post("/predict/anomaly", response_model=AnomalyResult)
+def predict_anomaly(request: AnomalyRequest, services: ServicesDep) -> AnomalyResult:
     """Is this transaction unusual for this user? Score 0-1, the threshold, reasons in words."""
-    model = services.models.get("anomaly")
-    predictor = model.predictor
-    assert isinstance(predictor, AnomalyPredictor)
+    model = services.models.get("anomaly", AnomalyPredictor)
     txn = owned_transactions(request.user_id, [request.transaction])[0]
     with services.store_call("anomaly"):
-        result = score_user_transaction(predictor, services.transactions, request.user_id, txn,
+        result = score_user_transaction(model.predictor, services.transactions, request.user_id, txn,
                                         update_profile=request.update_profile)
     if request.update_profile:
-        services.cache.invalidate_user(request.user_id)
+        services.user_changed(request.user_id)
     services.metrics.confidence.labels(model="anomaly").observe(float(result["score"]))
     if result["is_anomaly"]:
         services.metrics.anomalies.inc()
-    response = {**result, "model_version": model.version}
+    services.metrics.anomaly_flag_rate.set(model.predictor.flag_rate)
+    response = AnomalyResult(**result, model_version=model.version)
     logged = request.transaction.model_dump(mode="json", exclude={"description", "user_id"})  # narration: PII
     services.record(model, {"user_id": request.user_id, "transaction": logged},
-                    {k: v for k, v in response.items() if k != "reasons"})
+                    response.model_dump(exclude={"reasons"}))
     return response

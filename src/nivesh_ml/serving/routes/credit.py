@@ -8,8 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from nivesh_ml.data.schemas import CreditApplication
+from nivesh_ml.models.credit.predictor import CreditPredictor
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.schemas import CreditRiskResult
 
 router = APIRouter(tags=["credit"], dependencies=[ApiKeyDep])
 
@@ -29,14 +31,13 @@ class CreditRiskRequest(BaseModel):
     )] = Field(max_length=MAX_FIELDS)
 
 
-@router.post("/predict/credit-risk")
-def predict_credit_risk(request: CreditRiskRequest, services: ServicesDep) -> dict[str, Any]:
+@router.post("/predict/credit-risk", response_model=CreditRiskResult)
+def predict_credit_risk(request: CreditRiskRequest, services: ServicesDep) -> CreditRiskResult:
     """Score one applicant with the champion credit model."""
-    model = services.models.get("credit")
+    model = services.models.get("credit", CreditPredictor)
     applicant = request.applicant_data
     result = services.cached_predict("credit", model, applicant, lambda: model.predictor.predict_one(applicant))
     services.metrics.confidence.labels(model="credit").observe(float(result["default_probability"]))
-    response = {**result, "model_version": model.version}
-    services.record(model, {"applicant_data": applicant},
-                    {k: v for k, v in response.items() if k != "factors"})
+    response = CreditRiskResult(**result, model_version=model.version)
+    services.record(model, {"applicant_data": applicant}, response.model_dump(exclude={"factors"}))
     return response

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -11,30 +9,32 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from nivesh_ml import __version__
 from nivesh_ml.monitoring.state import refresh_drift_gauge
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.schemas import Health, Readiness
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health")
-def health() -> dict[str, Any]:
+@router.get("/health", response_model=Health)
+def health() -> Health:
     """Liveness: the process answers."""
-    return {"status": "ok", "version": __version__}
+    return Health(status="ok", version=__version__)
 
 
-@router.get("/ready", responses={503: {"description": "some model or dependency is not ready"}})
+@router.get("/ready", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "some model or dependency is not ready"}})
 def ready(services: ServicesDep) -> JSONResponse:
     """200 only when every model is loaded and the feature store answers."""
     missing = services.models.missing()
     store_ok = services.store.ping()
-    body = {
+    body = Readiness(**{
         "ready": not missing and store_ok,
         "models": {m["name"]: m.get("version") for m in services.models.describe()},
         "not_ready": missing,
         "retry_in_s": services.models.retry_in(),  # next background load attempt of each model not served
         "feature_store": {"backend": services.store.backend, "ok": store_ok},
         "cache": services.cache.name,
-    }
-    return JSONResponse(body, status_code=200 if body["ready"] else 503)
+    })
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if body.ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -9,8 +9,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.json_schema import SkipJsonSchema
 
 from nivesh_ml.data.schemas import NON_BLANK
+from nivesh_ml.models.intent.predictor import IntentPredictor
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.schemas import IntentBatchResult, IntentResult
 
 router = APIRouter(tags=["intent"], dependencies=[ApiKeyDep])
 
@@ -58,28 +60,29 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-@router.post("/predict/intent")
-def predict_intent(request: IntentRequest, services: ServicesDep) -> dict[str, Any]:
+@router.post("/predict/intent", response_model=IntentResult | IntentBatchResult)
+def predict_intent(request: IntentRequest, services: ServicesDep) -> IntentResult | IntentBatchResult:
     """Classify a query (or a batch) into one of the model's intents, with calibrated confidence."""
-    model = services.models.get("intent")
+    model = services.models.get("intent", IntentPredictor)
+    response: IntentResult | IntentBatchResult
     if request.query is not None:
         text = normalise(request.query)
-        result = services.cached_predict("intent", model, {"query": text},
+        output = services.cached_predict("intent", model, {"query": text},
                                          lambda: model.predictor.predict_one(text))
-        outputs = [result]
+        outputs = [output]
+        response = IntentResult(**output, model_version=model.version)
+        inputs: dict[str, Any] = {"query": request.query}
     else:
         texts = [normalise(q) for q in request.queries or []]
         batch = services.cached_predict("intent_batch", model, {"queries": texts},
                                         lambda: {"outputs": model.predictor.predict(texts)})
         outputs = list(batch["outputs"])
+        response = IntentBatchResult(intent=[o["intent"] for o in outputs],
+                                     confidence=[o["confidence"] for o in outputs],
+                                     top_k=[o["top_k"] for o in outputs], fallback=[o["fallback"] for o in outputs],
+                                     model_version=model.version)
+        inputs = {"queries": request.queries}
     for output in outputs:
         services.metrics.confidence.labels(model="intent").observe(float(output["confidence"]))
-    inputs: dict[str, Any] = {"query": request.query} if request.query is not None else {"queries": request.queries}
-    if request.query is not None:
-        response = {**outputs[0], "model_version": model.version}
-    else:
-        response = {"intent": [o["intent"] for o in outputs], "confidence": [o["confidence"] for o in outputs],
-                    "top_k": [o["top_k"] for o in outputs], "fallback": [o["fallback"] for o in outputs],
-                    "model_version": model.version}
-    services.record(model, inputs, {k: v for k, v in response.items() if k != "top_k"})
+    services.record(model, inputs, response.model_dump(exclude={"top_k"}))
     return response

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from nivesh_ml.data.schemas import NON_BLANK
-from nivesh_ml.models.ner.predictor import MAX_TEXT_CHARS, check_text, parse_reference_date
+from nivesh_ml.models.ner.predictor import MAX_TEXT_CHARS, NerPredictor, check_text, parse_reference_date
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.schemas import NerResult
 
 router = APIRouter(tags=["ner"], dependencies=[ApiKeyDep])
 
@@ -56,14 +57,14 @@ class NerRequest(BaseModel):
         "type": "string", "format": "date", "pattern": _REFERENCE_DATE})] | None = None
 
 
-@router.post("/predict/ner")
-def predict_ner(request: NerRequest, services: ServicesDep) -> dict[str, Any]:
+@router.post("/predict/ner", response_model=NerResult)
+def predict_ner(request: NerRequest, services: ServicesDep) -> NerResult:
     """Financial entities in ``text`` with values: MONEY {amount, currency}, DATE {start, end}, ..."""
-    model = services.models.get("ner")
+    model = services.models.get("ner", NerPredictor)
     reference = (request.reference_date or date.today()).isoformat()
     item = {"text": request.text, "reference_date": reference}
     result = services.cached_predict("ner", model, item, lambda: model.predictor.predict_one(item))
-    response = {"entities": result["entities"], "reference_date": reference, "model_version": model.version}
+    response = NerResult(entities=result["entities"], reference_date=reference, model_version=model.version)
     # Log labels only: SMS text can carry (masked) account numbers and names.
-    services.record(model, {"chars": len(request.text)}, {"labels": [e["label"] for e in result["entities"]]})
+    services.record(model, {"chars": len(request.text)}, {"labels": [e.label for e in response.entities]})
     return response

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from nivesh_ml.data.schemas import Transaction, UserTransaction
-from nivesh_ml.errors import InvalidInput
+from nivesh_ml.data.schemas import UserTransaction, owned_transactions
 from nivesh_ml.serving.auth import ApiKeyDep
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.schemas import IngestSummary
 
 router = APIRouter(tags=["transactions"], dependencies=[ApiKeyDep])
 
@@ -22,19 +20,8 @@ class IngestRequest(BaseModel):
     transactions: list[UserTransaction] = Field(min_length=1, max_length=20_000)
 
 
-def owned_transactions(user_id: str, items: list[UserTransaction]) -> list[Transaction]:
-    """Inline transactions belong to the request's user; a different ``user_id`` is an error."""
-    out = []
-    for i, item in enumerate(items):
-        if item.user_id not in (None, user_id):
-            raise InvalidInput(f"transactions[{i}] belongs to {item.user_id!r}, not {user_id!r}",
-                               details={"index": i})
-        out.append(Transaction(**{**item.model_dump(), "user_id": user_id}))
-    return out
-
-
-@router.post("/transactions")
-def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
+@router.post("/transactions", response_model=IngestSummary)
+def ingest(request: IngestRequest, services: ServicesDep) -> IngestSummary:
     """Store a user's transactions and update their profiles, atomically; resending a batch is a no-op.
 
     Rows are recognised by ``transaction_id``, or by a fingerprint of their content when they have none.
@@ -42,5 +29,5 @@ def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
     txns = owned_transactions(request.user_id, request.transactions)
     with services.store_call("ingest"):
         summary = services.transactions.ingest(request.user_id, txns)
-    services.cache.invalidate_user(request.user_id)
-    return {"user_id": request.user_id, **summary.as_dict()}
+    services.user_changed(request.user_id)
+    return IngestSummary(user_id=request.user_id, **summary.as_dict())
