@@ -52,7 +52,8 @@ from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.splits import split_users
 from nivesh_ml.data.synthetic_anomalies import NIGHT_FRAUD_KIND
-from nivesh_ml.features.store import OnlineStore, create_store
+from nivesh_ml.features.factory import create_store
+from nivesh_ml.features.store import OnlineStore
 from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
 from nivesh_ml.models.anomaly.evaluation import detection_metrics
 
@@ -187,8 +188,7 @@ def scenario_frame(name: str, seed: int, args: argparse.Namespace) -> pd.DataFra
     """The labelled transactions of one scenario, validated like a loaded file."""
     from datetime import date
 
-    from nivesh_ml.data.synthetic import generate_transactions
-    from nivesh_ml.data.synthetic_anomalies import thin_history_transactions
+    from nivesh_ml.data.synthetic import generate_transactions, thin_history_transactions
     from nivesh_ml.models.anomaly.family import load_frame
 
     if name == "thin":

@@ -135,8 +135,8 @@ def latency(home: Path, requests: int, repeats: int) -> dict[str, Any]:
 def batch(home: Path, model_dir: Path, users: int, workers: int) -> dict[str, Any]:
     """Throughput of `nivesh-ml forecast batch` on a LocalCluster, extrapolated to 10,000 users."""
     from nivesh_ml.data.schemas import Transaction
+    from nivesh_ml.features.factory import create_store
     from nivesh_ml.features.repository import TransactionRepository
-    from nivesh_ml.features.store import create_store
     from nivesh_ml.models.spending.batch import BatchOptions, run_batch
 
     settings = Settings(home=home / "batch")

@@ -112,7 +112,9 @@ class ModelRegistry:
             source = mlflow.get_artifact_uri("model")
         try:
             client.get_registered_model(name)
-        except Exception:  # mlflow raises RestException/MlflowException for a missing model
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
             client.create_registered_model(name, description=f"nivesh-ml {family.name} model")
         mv = client.create_model_version(name, source=source, run_id=run.info.run_id,
                                          tags={"primary_metric": family.primary_metric})
@@ -285,9 +287,15 @@ class ModelRegistry:
                           stage="champion", from_cache=True)
 
 
+# What MLflow answers (local store and REST alike, as ``MlflowException.error_code``) for a registered model or
+# version that does not exist, and for an alias that is not set (MLflow 3 uses INVALID_PARAMETER_VALUE there).
+_MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
 def _is_missing(exc: Exception) -> bool:
-    text = str(exc)
-    return any(s in text for s in ("RESOURCE_DOES_NOT_EXIST", "not found", "does not exist", "Registered Model"))
+    from mlflow.exceptions import MlflowException
+
+    return isinstance(exc, MlflowException) and exc.error_code in _MISSING_CODES
 
 
 def _param(value: Any) -> str:

@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import TransactionRepository
-from nivesh_ml.features.store import OnlineStore, create_store
+from nivesh_ml.features.store import OnlineStore
 from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.family import load_frame
 from nivesh_ml.pipelines.training import train_model

@@ -12,8 +12,9 @@ import nivesh_ml.models.anomaly  # noqa: F401 - importing the anomaly package mu
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import NotFound
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import IngestSummary, TransactionRepository
-from nivesh_ml.features.store import OnlineStore, Record, create_store
+from nivesh_ml.features.store import OnlineStore, Record
 from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.features import OTHER_CATEGORY
 from nivesh_ml.pipelines.wiring import transaction_repository

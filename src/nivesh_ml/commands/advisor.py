@@ -22,7 +22,7 @@ def chat(user_id: Annotated[str, typer.Option("--user-id", help="whose transacti
     """Chat on stdin: one message per line; replies print with their sources (Ctrl-D or 'exit' ends)."""
     from nivesh_ml.advisor.service import Advisor, advise
     from nivesh_ml.errors import NiveshError
-    from nivesh_ml.features.store import create_store
+    from nivesh_ml.features.factory import create_store
     from nivesh_ml.pipelines.wiring import transaction_repository
 
     settings = cli_settings()

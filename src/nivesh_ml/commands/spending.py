@@ -43,7 +43,7 @@ def forecast_user_command(
 ) -> None:
     """Forecast one user's monthly spend per category and in total (JSON on stdout)."""
     from nivesh_ml.data.loaders import load_transactions
-    from nivesh_ml.features.store import create_store
+    from nivesh_ml.features.factory import create_store
     from nivesh_ml.models.spending import FAMILY
     from nivesh_ml.models.spending.service import forecast_user_id
     from nivesh_ml.pipelines.wiring import transaction_repository

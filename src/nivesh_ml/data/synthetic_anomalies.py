@@ -6,12 +6,10 @@ Only these rows carry ``is_anomaly = 1``; the normal streams never produce their
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 from typing import Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from nivesh_ml.data.synthetic_calendar import SECONDS_PER_DAY, Calendar
@@ -220,37 +218,3 @@ NIGHT_FRAUD_MERCHANTS: Final[dict[str, tuple[str, ...]]] = {
     "shopping": ("Amazon", "Flipkart", "Myntra", "Ajio", "Croma Online"),
     "groceries": ("BigBasket", "Blinkit", "Zepto", "Swiggy Instamart"),
 }
-
-
-def thin_history_transactions(n_users: int, seed: int, days: int = THIN_DAYS,
-                              fraud_rate: float = 0.01) -> pd.DataFrame:
-    """Thin histories: ``days`` days of simulated users (median ≈ 14 rows each) plus population-level frauds.
-
-    The simulator's own per-user anomalies stay in (labelled by kind); on top, ``fraud_rate`` of the rows are
-    added as card-not-present frauds that no user's history makes unusual on its own: large online shopping or
-    grocery purchases (6-30× the population's median for the category) between midnight and 5 am, labelled
-    ``night_online_fraud``. Sorted by user then time, the columns of :func:`generate_transactions`.
-    """
-    from nivesh_ml.data.synthetic import generate_transactions  # imports this module: import here
-
-    months = max(1, -(-days // 28))
-    frame = generate_transactions(n_users, months, seed=seed, start=date(2024, 11, 4))
-    stamps = pd.to_datetime(frame["timestamp"])
-    frame = frame[stamps < stamps.min().normalize() + pd.Timedelta(days=days)].reset_index(drop=True)
-    rng = np.random.default_rng(seed + 7919)
-    n_fraud = max(1, round(len(frame) * fraud_rate))
-    victims = frame.iloc[rng.integers(0, len(frame), n_fraud)].reset_index(drop=True)
-    category = np.where(rng.random(n_fraud) < 0.6, "shopping", "groceries")
-    medians = frame[frame["direction"] == "debit"].groupby("category")["amount"].median()
-    amount = np.round(medians.reindex(category).to_numpy(float) * rng.uniform(6, 30, n_fraud), 2)
-    start = pd.to_datetime(frame["timestamp"]).min().normalize()
-    when = (start + pd.to_timedelta(rng.integers(0, days, n_fraud), unit="D")
-            + pd.to_timedelta(rng.integers(0, 5 * 3600, n_fraud), unit="s"))
-    merchant = [NIGHT_FRAUD_MERCHANTS[c][rng.integers(0, len(NIGHT_FRAUD_MERCHANTS[c]))] for c in category]
-    fraud = victims.assign(
-        transaction_id=[f"nf{seed}-{i}" for i in range(n_fraud)], timestamp=[w.isoformat() for w in when],
-        amount=amount, currency="INR", direction="debit", merchant=merchant, category=category, channel="card",
-        description=[f"ECOM {m.upper()}" for m in merchant], is_anomaly=1, anomaly_kind=NIGHT_FRAUD_KIND)
-    out = pd.concat([frame, fraud], ignore_index=True)
-    order = np.lexsort((pd.to_datetime(out["timestamp"]).to_numpy(), out["user_id"].astype(str).to_numpy()))
-    return out.iloc[order].reset_index(drop=True)

@@ -11,8 +11,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from nivesh_ml.config import Settings
-
 Record = dict[str, Any]
 Updater = Callable[[Record | None], Record]
 RecordKey = tuple[str, str]  # (namespace, key)
@@ -80,16 +78,3 @@ def check_written_keys(keys: Sequence[RecordKey], written: dict[RecordKey, Recor
     extra = set(written) - set(keys)
     if extra:
         raise ValueError(f"update_many wrote records it did not read: {sorted(extra)}")
-
-
-def create_store(settings: Settings) -> OnlineStore:
-    """The store chosen by settings (SQLite by default, Redis when configured)."""
-    if settings.store_backend == "redis":
-        from nivesh_ml.features.redis_store import RedisStore
-
-        if not settings.redis_url:
-            raise ValueError("feature_store.type is redis but NIVESH_REDIS_URL is not set")
-        return RedisStore(settings.redis_url)
-    from nivesh_ml.features.sqlite_store import SQLiteStore
-
-    return SQLiteStore(settings.sqlite_store_path, lock_timeout_s=settings.feature_store.lock_timeout_s)

@@ -15,10 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nivesh_ml import __version__
 from nivesh_ml.advisor.service import Advisor
-from nivesh_ml.cache.base import create_safe_cache
+from nivesh_ml.cache.factory import create_safe_cache
 from nivesh_ml.config import Settings, get_settings
 from nivesh_ml.errors import NiveshError, PayloadTooLarge, RateLimited
-from nivesh_ml.features.store import create_store
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.pipelines.wiring import transaction_repository
 from nivesh_ml.registry import ModelRegistry

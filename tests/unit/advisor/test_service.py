@@ -12,8 +12,8 @@ from nivesh_ml.advisor.service import Advisor, advise
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import TransactionRepository
-from nivesh_ml.features.store import create_store
 from nivesh_ml.serving.metrics import Metrics
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from nivesh_ml.data.schemas import Transaction
-from nivesh_ml.data.synthetic_anomalies import thin_history_transactions
+from nivesh_ml.data.synthetic import thin_history_transactions
 from nivesh_ml.models.anomaly import FAMILY, AnomalyPredictor
 from nivesh_ml.models.anomaly.family import load_frame
 from nivesh_ml.models.anomaly.features import INDEX, transaction_features, txn_from_record

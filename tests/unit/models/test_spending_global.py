@@ -11,8 +11,8 @@ import pytest
 from nivesh_ml.config import Settings
 from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.errors import InvalidInput
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import TransactionRepository
-from nivesh_ml.features.store import create_store
 from nivesh_ml.models.spending import FAMILY
 from nivesh_ml.models.spending.batch import FORECAST_NS, BatchOptions, run_batch
 from nivesh_ml.models.spending.family import SpendingPredictor, TrainedState

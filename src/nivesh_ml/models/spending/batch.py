@@ -19,8 +19,8 @@ from typing import Any
 
 from nivesh_ml.config import Settings
 from nivesh_ml.errors import NiveshError, NotFound
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import TransactionRepository
-from nivesh_ml.features.store import create_store
 from nivesh_ml.models.base import ModelMetadata
 
 log = logging.getLogger(__name__)

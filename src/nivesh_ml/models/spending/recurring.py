@@ -14,16 +14,21 @@ months only). For those *scheduled* categories:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from nivesh_ml.models.spending.forecasters import SEASON
+from nivesh_ml.models.spending.series import SpendHistory
 
-if TYPE_CHECKING:
-    from nivesh_ml.models.spending.selection import ForecastConfig
-    from nivesh_ml.models.spending.series import SpendHistory
+
+class Scheduled(Protocol):
+    """What the scheduled split needs of a forecast configuration (``selection.ForecastConfig`` has it)."""
+
+    @property
+    def scheduled(self) -> Collection[str]: ...
+
 
 SCHEDULED = "scheduled"
 # Same month last year must cut the pooled error of the recent level by at least this share (a priori, not tuned).
@@ -39,7 +44,7 @@ def project(known: np.ndarray, t: int, horizon: int) -> np.ndarray:
     return np.array([known[t - SEASON + (h % SEASON)] for h in range(horizon)], dtype=float)
 
 
-def scheduled_part(history: SpendHistory, cfg: ForecastConfig) -> np.ndarray | None:
+def scheduled_part(history: SpendHistory, cfg: Scheduled) -> np.ndarray | None:
     """Monthly sum of the history's scheduled categories (None when there are none or under a year)."""
     names = [c for c in history.categories if c in cfg.scheduled]
     if not names or history.n_months < MIN_MONTHS:
@@ -48,7 +53,7 @@ def scheduled_part(history: SpendHistory, cfg: ForecastConfig) -> np.ndarray | N
     return part if part.any() else None
 
 
-def fitted_total(history: SpendHistory, cfg: ForecastConfig) -> np.ndarray:
+def fitted_total(history: SpendHistory, cfg: Scheduled) -> np.ndarray:
     """The total the forecasters model: the total less its scheduled part."""
     part = scheduled_part(history, cfg)
     return history.total if part is None else history.total - part
