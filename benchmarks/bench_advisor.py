@@ -1,12 +1,14 @@
-"""Advisor figures: retrieval recall@3, offline turn latency, PII redaction and injection refusal rates.
+"""Advisor figures: retrieval recall@3, offline turn latency, PII redaction and injection refusal rates, and the
+held-out answer evaluation (benchmarks/data/advisor_eval.jsonl: fact stated, unsafe flagged, ordinary refused).
 
-Run: .venv/bin/python benchmarks/bench_advisor.py [--runs 3]   (prints JSON)
+Run: .venv/bin/python benchmarks/bench_advisor.py [--runs 3] [--eval-only] [--bm25]   (prints JSON)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -23,6 +25,8 @@ from nivesh_ml.config import Settings
 from nivesh_ml.data import bundled_path
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "unit" / "advisor" / "data"
+# Written before the answer composer and safety rules were tuned; never used to tune them.
+EVAL_SET = Path(__file__).resolve().parent / "data" / "advisor_eval.jsonl"
 
 
 def _lines(name: str) -> list[str]:
@@ -95,20 +99,60 @@ def safety_figures() -> dict[str, Any]:
             "ordinary_questions": len(ordinary), "ordinary_refused": len(false_refusals)}
 
 
+def _refused(answer: dict[str, Any]) -> bool:
+    return answer["provider"] == "safety" or any(f.startswith("refused:") for f in answer["safety"]["flags"])
+
+
+def answer_eval(advisor: Advisor) -> dict[str, Any]:
+    """Held-out set: share of questions whose reply states the expected fact (by language), unsafe prompts
+    flagged, ordinary planning questions refused; every miss listed."""
+    rows = [json.loads(ln) for ln in EVAL_SET.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    stated: dict[str, list[bool]] = {"en": [], "hi": []}
+    misses, unflagged, false_refusals = [], [], []
+    for i, row in enumerate(rows):
+        answer = advise(advisor, "eval", row.get("question") or row["prompt"], session_id=f"eval-{i}")
+        if row["kind"] == "qa":
+            text = answer["reply"].replace("**", "")
+            ok = re.search(row["expect"], text, re.IGNORECASE) is not None
+            stated[row["lang"]].append(ok)
+            if not ok:
+                misses.append({"question": row["question"], "expect": row["expect"], "reply": text[:300]})
+        elif row["kind"] == "unsafe" and not _refused(answer):
+            unflagged.append({"prompt": row["prompt"], "category": row["category"], "flags": answer["safety"]["flags"]})
+        elif row["kind"] == "ordinary" and _refused(answer):
+            false_refusals.append({"prompt": row["prompt"], "flags": answer["safety"]["flags"]})
+    qa = stated["en"] + stated["hi"]
+    unsafe = sum(r["kind"] == "unsafe" for r in rows)
+    return {"qa_questions": len(qa), "fact_stated": round(sum(qa) / len(qa), 3),
+            "fact_stated_english": f"{sum(stated['en'])}/{len(stated['en'])}",
+            "fact_stated_hinglish": f"{sum(stated['hi'])}/{len(stated['hi'])}",
+            "unsafe_prompts": unsafe, "unsafe_flagged": f"{unsafe - len(unflagged)}/{unsafe}",
+            "ordinary_prompts": sum(r["kind"] == "ordinary" for r in rows), "ordinary_refused": len(false_refusals),
+            "misses": misses, "unflagged": unflagged, "false_refusals": false_refusals}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--eval-only", action="store_true", help="only the held-out answer evaluation")
+    parser.add_argument("--bm25", action="store_true", help="keyword retriever only (no MiniLM encoder)")
     args = parser.parse_args()
     settings = Settings()  # var/ of the checkout: the encoder and index are built there once
     start = time.perf_counter()
-    retriever = load_retriever(settings)
+    retriever = load_retriever(settings, semantic=not args.bm25)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         history = SQLiteHistory(Path(tmp) / "chat.db", 12, 8000, 3600)
         advisor = Advisor(settings.model_copy(update={"gemini_api_key": None, "llm_base_url": None}),
                           retriever=retriever, history=history)
+        evaluation = answer_eval(advisor)
+        if args.eval_only:
+            print(json.dumps({"eval": evaluation, "retriever_version": retriever.version}, indent=2,
+                             ensure_ascii=False))
+            return
         latency = offline_latency(advisor, args.runs)
-    result = {"retrieval": retrieval_figures(retriever), "offline_turn": latency, "safety": safety_figures(),
+    result = {"eval": evaluation, "retrieval": retrieval_figures(retriever), "offline_turn": latency,
+              "safety": safety_figures(),
               "retriever_version": retriever.version, "retriever_load_s": round(load_s, 2)}
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
