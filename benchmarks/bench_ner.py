@@ -1,7 +1,11 @@
-"""NER benchmark: exact-span F1 per label on ner_holdout.jsonl (model vs rules-only baseline), throughput, latency.
+"""NER benchmark: exact-span F1 per label on ner_holdout.jsonl and on the international evaluation set
+(benchmarks/data/ner_international.jsonl, MONEY and DATE only; never trained on), model vs rules-only baseline,
+throughput, latency.
 
-Usage: .venv/bin/python benchmarks/bench_ner.py [--model DIR] [--save DIR] [--runs 3]
+Usage: .venv/bin/python benchmarks/bench_ner.py [--model DIR] [--save DIR] [--runs 3] [--seed 42] [--eval FILE]
+       [--scores-only]
 Trains on the bundled ner.jsonl (default options) unless --model points at a saved model; prints JSON.
+``en_core_web_sm`` is scored too when it is installed (it is not downloaded).
 """
 
 from __future__ import annotations
@@ -27,12 +31,36 @@ def _f1s(scores: dict[str, Any]) -> dict[str, Any]:
             "per_label": {k: {m: v[m] for m in ("precision", "recall", "f1")} for k, v in scores["per_label"].items()}}
 
 
-def baseline_scores(holdout: list[Any]) -> dict[str, Any]:
-    """Rules-only baseline (no pretrained spaCy English model installs offline)."""
+INTERNATIONAL = Path(__file__).parent / "data" / "ner_international.jsonl"
+INTERNATIONAL_LABELS = ("MONEY", "DATE")  # the evaluation set annotates only these
+
+
+def _only(spans: Any, labels: tuple[str, ...] | None) -> list[Any]:
+    return [s for s in spans if labels is None or s[2] in labels]
+
+
+def scores_on(predicted: list[Any], examples: list[Any], labels: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Exact-span F1 of predicted spans, restricted to ``labels`` (None: all)."""
+    return _f1s(span_scores([_only(ex.entities, labels) for ex in examples], [_only(p, labels) for p in predicted]))
+
+
+def baseline_scores(examples: list[Any], labels: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Rules-only baseline (the regex rules with every kind)."""
     nlp = make_blank_nlp()
     nlp.add_pipe(RULES_COMPONENT, config={"kinds": list(ALL_KINDS)})
-    predicted = predict_spans(nlp, [ex.text for ex in holdout])
-    return _f1s(span_scores([ex.entities for ex in holdout], predicted))
+    return scores_on(predict_spans(nlp, [ex.text for ex in examples]), examples, labels)
+
+
+def spacy_sm_scores(examples: list[Any], labels: tuple[str, ...]) -> dict[str, Any] | str:
+    """``en_core_web_sm`` (MONEY, DATE) when installed; else why not."""
+    try:
+        import en_core_web_sm  # type: ignore[import-not-found]
+    except ImportError:
+        return "en_core_web_sm is not installed (not downloaded: offline machine)"
+    nlp = en_core_web_sm.load()
+    docs = nlp.pipe(ex.text for ex in examples)
+    predicted = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
+    return scores_on(predicted, examples, labels)
 
 
 def throughput(predictor: NerPredictor, texts: list[str], runs: int) -> dict[str, float]:
@@ -77,14 +105,17 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a saved NER model directory (skip training)")
     parser.add_argument("--save", type=Path, help="where to save the trained model")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--eval", type=Path, default=INTERNATIONAL, help="the international evaluation set")
+    parser.add_argument("--scores-only", action="store_true", help="skip throughput and latency")
     args = parser.parse_args()
     holdout = load_ner_jsonl(bundled_path("ner_holdout.jsonl"))
     report: dict[str, Any] = {"holdout_sentences": len(holdout)}
     directory = args.model
     if directory is None:
-        prepared = FAMILY.prepare(None, {"seed": 42})
+        prepared = FAMILY.prepare(None, {"seed": args.seed})
         start = time.perf_counter()
-        trained = FAMILY.train(prepared.train, {"seed": 42})
+        trained = FAMILY.train(prepared.train, {"seed": args.seed})
         report["train_seconds"] = round(time.perf_counter() - start, 1)
         report["training"] = {k: v for k, v in trained.metadata.extra["training"].items() if k != "history"}
         directory = args.save or Path("var/bench/ner-model")
@@ -94,6 +125,15 @@ def main() -> None:
     report["pipeline"] = predictor.nlp.pipe_names
     report["model"] = _f1s(FAMILY.evaluate(predictor, holdout))
     report["baseline_rules_only"] = baseline_scores(holdout)
+    international = load_ner_jsonl(args.eval)
+    report["international"] = {
+        "file": str(args.eval), "sentences": len(international), "labels": list(INTERNATIONAL_LABELS),
+        "model": scores_on(predictor.spans([ex.text for ex in international]), international, INTERNATIONAL_LABELS),
+        "baseline_rules_only": baseline_scores(international, INTERNATIONAL_LABELS),
+        "en_core_web_sm": spacy_sm_scores(international, INTERNATIONAL_LABELS)}
+    if args.scores_only:
+        print(json.dumps(report, indent=2))
+        return
     texts = [ex.text for ex in holdout]
     short = [t for t in texts if len(t) <= 80]  # chat queries and short narrations (SMS are longer)
     report["throughput_short"] = {**throughput(predictor, (short * 20)[:2000], args.runs), "texts": 2000,
