@@ -33,7 +33,8 @@ class AdviceBody(BaseModel):
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
-@router.post("/predict/advice", dependencies=[AdviceRateDep], response_model=AdviceResult)
+@router.post("/predict/advice", dependencies=[AdviceRateDep], response_model=AdviceResult,
+             response_model_exclude_unset=True)
 def predict_advice(body: AdviceBody, services: ServicesDep) -> AdviceResult:
     """Answer a personal-finance question, grounded in the knowledge base, with sources and safety flags."""
     return AdviceResult(**advise(services.advisor, body.user_id, body.message, body.session_id,
