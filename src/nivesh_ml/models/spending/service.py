@@ -45,7 +45,7 @@ def forecast_cache_payload(months: int, category: str | None,
 
     Only the fields a forecast reads enter it (cheap to hash for a 24-month inline history).
     """
-    rows = [(t.timestamp.isoformat(), t.amount, t.direction, t.category, t.currency)
+    rows = [(t.timestamp.isoformat(), t.amount, t.direction, t.category, t.currency, t.merchant, t.description)
             for t in transactions] if transactions else None
     return {"months": months, "category": category, "transactions": rows}
 

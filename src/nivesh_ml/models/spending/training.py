@@ -67,6 +67,8 @@ def holdout_case(user_id: str, history: SpendHistory, horizon: int, cfg: Forecas
     n = history.n_months
     if n < max(MIN_HISTORY_MONTHS, horizon + 3):
         return None
+    if set(history.missing_months) & {str(m) for m in history.months[n - horizon:]}:
+        return None  # a gap in the data is not a month to score
     past = truncate(history, n - horizon)
     months, runs = series_runs(past, horizon, cfg, families=families or list(ALL_FAMILIES),
                                global_model=global_model)
