@@ -61,6 +61,18 @@ def ppf_maturity(yearly_deposit: float, years: int = 15, rate_pct: float = 7.1) 
             "interest": round(value - deposit * n), "rate_pct": rate_pct, "years": n}
 
 
+def fd_maturity(principal: float, annual_rate_pct: float, years: float, compounding_per_year: int = 4) -> Result:
+    """Maturity value of a cumulative fixed deposit (banks compound quarterly), before tax and TDS."""
+    p = _positive("principal", principal)
+    r = _rate("annual_rate_pct", annual_rate_pct)
+    t = _years("years", years, limit=20)
+    m = int(compounding_per_year)
+    if m not in (1, 2, 4, 12):
+        raise InvalidInput("compounding_per_year must be 1, 2, 4 or 12", details={"compounding_per_year": m})
+    value = p * (1 + r / m) ** (m * t)
+    return {"maturity_value": round(value), "interest": round(value - p), "invested": round(p)}
+
+
 def emi(principal: float, annual_rate_pct: float, years: float) -> Result:
     """Monthly EMI of a reducing-balance loan, with total interest."""
     p = _positive("principal", principal)
@@ -199,6 +211,9 @@ TOOLS: dict[str, Tool] = {
                              ["amount", "annual_return_pct", "years"]),
     "ppf_maturity": (ppf_maturity, "PPF maturity value for a yearly deposit (current rate 7.1%).",
                      {"yearly_deposit": _NUM, "years": _INT, "rate_pct": _NUM}, ["yearly_deposit"]),
+    "fd_maturity": (fd_maturity, "Maturity value of a cumulative fixed deposit (quarterly compounding).",
+                    {"principal": _NUM, "annual_rate_pct": _NUM, "years": _NUM, "compounding_per_year": _INT},
+                    ["principal", "annual_rate_pct", "years"]),
     "emi": (emi, "Monthly EMI and total interest of a loan.",
             {"principal": _NUM, "annual_rate_pct": _NUM, "years": _NUM}, ["principal", "annual_rate_pct", "years"]),
     "loan_affordability": (loan_affordability, "Largest affordable loan under a FOIR limit (default 50%).",

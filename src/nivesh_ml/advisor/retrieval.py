@@ -1,4 +1,5 @@
-"""Hybrid retrieval over the knowledge base: section chunks, MiniLM vectors + BM25, reciprocal-rank fusion."""
+"""Hybrid retrieval over the knowledge base: section chunks, MiniLM vectors + BM25, reciprocal-rank fusion; then
+sentence-level retrieval inside the retrieved documents (the sentences that answer the question)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,52 @@ _STOP_TEXT = (
     "get want need about am into than then also just please tell")
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z₹(0-9])")
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]*$")
+MAX_SENTENCE_CHARS = 420
+SHORT_SENTENCE_CHARS = 45
+LABEL_CHARS = 40  # "Lock-in: ...", "Deposit limits: ...": a fact's label, when the sentence starts with one
+LABEL_BONUS = 0.5
+UNKNOWN_WORD_COVERAGE = 0.6
+MIN_ANSWER_COVERAGE = 0.3  # share of the question's own key terms the answering sentence (with its headings) covers
+
+# Query expansion: Hinglish words and everyday phrasings mapped to the words our guides use (applied to queries,
+# never to the index). Phrases are matched as substrings of the lower-cased query, words as tokens.
+QUERY_PHRASES: dict[str, str] = {
+    "kam se kam": "minimum", "zyada se zyada": "maximum", "lock in": "lock-in tenure", "lock-in": "tenure",
+    "no tax": "rebate 87a nil", "koi tax nahi": "rebate 87a nil", "tax nahi": "rebate 87a nil",
+    "till what age": "maturity years", "how long": "tenure years", "life cover": "cover times annual income",
+    "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
+    "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
+    "fixed deposit": "fd", "deposit insurance": "dicgc",
+}
+QUERY_WORDS: dict[str, str] = {
+    "saal": "years", "sal": "years", "jama": "deposit", "naye": "new", "naya": "new", "nayi": "new",
+    "purana": "old", "purane": "old", "accha": "good", "achha": "good", "acha": "good", "kahan": "where complaint",
+    "kaha": "where complaint", "escalate": "ombudsman", "complaint": "grievance", "scam": "fraud 1930 cybercrime",
+    "fraud": "1930 cybercrime", "stole": "fraud 1930", "stolen": "fraud 1930", "myself": "self",
+    "maximum": "limit", "minimum": "limit", "kitna": "limit", "kitni": "limit", "kitne": "limit",
+    "lagta": "tax", "milta": "deduction",
+}
+# Names of schemes and terms: they find the right document, but inside it every sentence is about that scheme,
+# so they are left out of sentence scoring.
+QUERY_ALIASES: dict[str, str] = {
+    "ssy": "sukanya samriddhi", "sukanya": "ssy", "scss": "senior citizens savings scheme",
+    "ltcg": "long-term capital gains 112a", "stcg": "short-term capital gains 111a", "cibil": "credit score",
+    "sip": "systematic investment plan", "fd": "fixed deposit", "nps": "national pension system",
+    "epf": "provident fund", "dicgc": "insured", "insured": "dicgc", "elss": "equity linked savings scheme",
+    "ppf": "public provident fund",
+}
+_HINGLISH_FILLER_TEXT = (
+    "ka ki ke hai hain hota hoti hote mein me mai par pe se ko kya kaise ab jaun karu karun karna padta ho gaya "
+    "nahi meri mera mere aur bhi koi tak ya sakte sakta hum hamein mujhe batao bataiye chahiye wala wali raha rahi "
+    "rahe jata jati jate hoga hogi kab kyun kyu liye lekin")
+HINGLISH_FILLER = frozenset(_HINGLISH_FILLER_TEXT.split())
+# Everyday words that say nothing about the topic; a question is not "outside our guides" because of them.
+_GENERAL_TEXT = (
+    "someone somebody anyone till until first happen happened done doing give given going know okay ok thing "
+    "things way ways really actually")
+GENERAL_WORDS = frozenset(_GENERAL_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -57,6 +104,73 @@ class Hit:
     def source(self) -> dict[str, str]:
         """The ``sources`` entry of an answer."""
         return {"title": self.title, "snippet": self.snippet}
+
+
+_DEFINITION = re.compile(r"^\s*(what is|what's|what are) (a|an)\b|\bmeaning of\b|\bkya hota hai\b|\bkya hai\b$",
+                         re.IGNORECASE)
+_FIGURE = re.compile(r"\b(how much|how many|how long|how big|what is the (rate|limit|tenure|lock)|limit|maximum|"
+                           r"minimum|rate|kitna|kitni|kitne|lock[- ]?in|tenure|age|range|threshold)\b",
+                           re.IGNORECASE)
+_FIGURE = re.compile(r"₹ ?[0-9]|[0-9] ?%|\b[0-9]{1,3}+ (years?|months?|days|times|lakh|crore)\b")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence (or one bullet point) of a knowledge document, scored for a question."""
+
+    slug: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    as_of: str = ""
+    authority: str = ""
+
+
+def expand_query(query: str, aliases: bool = True) -> str:
+    """The query plus the guides' words for its Hinglish and everyday terms (and scheme names' aliases)."""
+    lower = query.lower()
+    extra = [v for k, v in QUERY_PHRASES.items() if k in lower]
+    words = _WORD.findall(lower)
+    extra += [QUERY_WORDS[w] for w in words if w in QUERY_WORDS]
+    if aliases:
+        extra += [QUERY_ALIASES[w] for w in words if w in QUERY_ALIASES]
+    return " ".join([query, *extra])
+
+
+def key_terms(text: str) -> set[str]:
+    """The tokens of a question that carry meaning (Hinglish filler words dropped)."""
+    return {t for t in tokenize(text) if t not in HINGLISH_FILLER}
+
+
+def split_sentences(text: str, heading: str = "") -> list[str]:
+    """Answer units of a chunk: each bullet or table row whole, paragraphs cut into sentences (markdown removed).
+
+    A table row carries its section heading and the column names ("Section 80D deduction: Who is covered: Self
+    — Maximum deduction: ₹25,000"), so that it reads (and is found) on its own.
+    """
+    units: list[str] = []
+    header: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or _TABLE_RULE.match(line):
+            continue
+        if line.startswith("|"):
+            cells = [plain_snippet(c, 10_000) for c in line.strip("|").split("|")]
+            if not header:
+                header = cells
+                continue
+            row = " — ".join(f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=False) if c)
+            units.append(f"{heading}: {row}" if heading else row)
+            continue
+        header = []
+        bullet = line.startswith(("- ", "* ")) or (line[:1].isdigit() and line[1:3] in (". ", ") "))
+        clean = plain_snippet(line, 10_000)
+        if bullet and len(clean) <= MAX_SENTENCE_CHARS:
+            units.append(clean)
+        else:
+            units.extend(s for s in _SENTENCE_END.split(clean) if s)
+    return [u for u in units if len(u) > 12]
 
 
 def _split_words(text: str, limit: int) -> list[str]:
@@ -122,10 +236,20 @@ class Retriever:
         if encoder is not None and vectors is None:
             vectors = encoder.encode([c.indexed_text() for c in self.chunks])
         self.vectors = vectors
+        self.sentences = [(c, text) for c in self.chunks for text in split_sentences(c.text, c.heading)]
+        self.sentence_bm25 = bm25s.BM25()
+        self.sentence_bm25.index([tokenize(text) or ["_"] for _, text in self.sentences], show_progress=False)
+        self._sentence_tokens = [set(tokenize(f"{c.title} {c.heading} {text}")) for c, text in self.sentences]
+        self.vocabulary = {t for c in self.chunks for t in tokenize(c.indexed_text())}
+        self.vocabulary |= {t for d in documents for t in tokenize(" ".join(d.tags))}
+        self.vocabulary |= {t for k in [*QUERY_WORDS, *QUERY_ALIASES, *QUERY_PHRASES] for t in tokenize(k)}
+        self.vocabulary |= GENERAL_WORDS
+        self._labels = [set(tokenize(text.partition(":")[0])) if ":" in text[:LABEL_CHARS] else set()
+                        for _, text in self.sentences]
 
     def _scores(self, query: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         """BM25 scores and cosine similarities of every chunk (None where that ranker is unavailable)."""
-        tokens = tokenize(query)
+        tokens = tokenize(expand_query(query))
         keyword = np.asarray(self.bm25.get_scores(tokens)) if tokens else None
         semantic = None
         if self.encoder is not None and self.vectors is not None:
@@ -176,6 +300,57 @@ class Retriever:
             hits.append(Hit(slug=slug, title=doc.title, snippet=plain_snippet(self.chunks[idx].text),
                             score=round(score, 5), as_of=doc.as_of, authority=doc.authority))
         return hits
+
+    def answer_passages(self, query: str, hits: Sequence[Hit], k: int = 3) -> list[Passage]:
+        """The sentences of the retrieved documents that best answer ``query``, best first.
+
+        Sentence BM25 (heading + sentence) plus the share of the question's key terms the sentence, its heading
+        and its document title cover, plus a bonus for the document's retrieval rank and for carrying a figure
+        when the question asks for one. Empty when no sentence shares a key term with the question.
+        """
+        terms = key_terms(expand_query(query, aliases=False))
+        asked = key_terms(query)
+        if not terms or not asked or not hits:
+            return []
+        keyword = np.asarray(self.sentence_bm25.get_scores(list(terms)))
+        top = keyword.max() if keyword.size and keyword.max() > 0 else 1.0
+        rank_bonus = {h.slug: 0.6 - 0.2 * i for i, h in enumerate(hits)}
+        wants_figure = _DEFINITION.search(query) is None
+        scored: list[tuple[float, int]] = []
+        for i, (chunk, text) in enumerate(self.sentences):
+            if chunk.slug not in rank_bonus:
+                continue
+            overlap = len(terms & self._sentence_tokens[i])
+            if overlap == 0:
+                continue
+            score = keyword[i] / top + overlap / len(terms) + rank_bonus[chunk.slug]
+            if wants_figure and _FIGURE.search(text):
+                score += 0.3
+            if terms & self._labels[i]:  # "Lock-in: 3 years ..." answers "what is the lock-in"
+                score += LABEL_BONUS
+            if len(text) < SHORT_SENTENCE_CHARS:  # "Actual results can be higher or lower." answers nothing
+                score -= 0.5
+            scored.append((score, i))
+        scored.sort(key=lambda item: -item[0])
+        if not scored or self._coverage(scored[0][1], asked, terms) < self._needed_coverage(asked):
+            return []  # the best sentence shares too little with the question: the guides do not answer it
+        out = []
+        for score, i in scored[:k]:
+            chunk, text = self.sentences[i]
+            doc = self.documents[chunk.slug]
+            out.append(Passage(chunk.slug, chunk.title, chunk.heading, text, round(float(score), 4), doc.as_of,
+                               doc.authority))
+        return out
+
+    def _needed_coverage(self, asked: set[str]) -> float:
+        """A question with a word our guides never use (bitcoin, weather) must be covered more fully."""
+        unknown = any(t not in self.vocabulary and not t.isdigit() and len(t) > 2 for t in asked)
+        return UNKNOWN_WORD_COVERAGE if unknown else MIN_ANSWER_COVERAGE
+
+    def _coverage(self, index: int, asked: set[str], terms: set[str]) -> float:
+        """Share of the question's key terms (as asked, or with their expansions) a sentence covers."""
+        tokens = self._sentence_tokens[index]
+        return max(len(asked & tokens) / len(asked), len(terms & tokens) / len(terms))
 
     def passage(self, hit: Hit, max_chars: int = 1200) -> str:
         """A longer excerpt (the matching document's text) for grounding an LLM."""

@@ -25,11 +25,17 @@ MONTHLY_RE = re.compile(r"\b(a|per|every|each|/) ?month\b|\bmonthly\b|\bmahina\b
 YEARLY_RE = re.compile(r"\b(a|per|every|each) ?(year|annum)\b|\bannual(ly)?\b|\byearly\b|\blpa\b|\bp\.?a\.?\b|"
                        r"\bctc\b", re.IGNORECASE)
 
+# Financial years ("FY 2025-26", "2025-26") are dates, not amounts.
+FINANCIAL_YEAR_RE = re.compile(r"\b(?:FY|AY)? ?20[0-9]{2}+ ?[-–/] ?[0-9]{2,4}+\b|\b(?:FY|AY) ?20[0-9]{2}+\b",
+                               re.IGNORECASE)
+MIN_TAX_INCOME = 50_000  # a smaller "income" is a misread number, not a salary
+
 # First match wins: more specific questions first.
 KEYWORD_ROUTES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p, re.IGNORECASE)) for name, p in (
     ("emergency_fund", r"\bemergency\b"),
     ("loan_affordability", r"\bafford|\beligib|\bhow much (home |personal |car |education )?loan\b|\bfoir\b"),
     ("emi", r"\bemi\b|\binstal+ment\b"),
+    ("fd_maturity", r"\bfd\b|\bfixed deposit\b|\bterm deposit\b"),
     ("ppf_maturity", r"\bppf\b"),
     ("retirement_corpus", r"\bretire|\bretirement\b|\bcorpus\b"),
     ("compare_tax_regimes", r"\bregime\b|\bincome tax\b|\btax (on|for|liability|kitna)\b|\bhow much tax\b"),
@@ -108,7 +114,7 @@ def route_message(text: str, model_lookup: ModelLookup | None = None) -> Route:
     ner = _ner_amounts(lookup, text)
     if ner is not None:
         route.used_models.append("ner")
-    route.amounts = ner if ner is not None else rule_amounts(text)
+    route.amounts = ner if ner is not None else rule_amounts(FINANCIAL_YEAR_RE.sub(" ", text))
     route.percents = [float(m.group(1)) for m in PERCENT_RE.finditer(text)]
     age = AGE_RE.search(text)
     route.age = int(age.group(1) or age.group(2)) if age else None
@@ -144,7 +150,9 @@ def calculator_arguments(route: Route, monthly_spend: float | None = None) -> di
         return {"amount": amount, "annual_return_pct": rate or 10.0, "years": years}
     if topic == "ppf_maturity" and amount:
         return {"yearly_deposit": _yearly(route, amount), "years": int(years or 15)}
-    if topic == "compare_tax_regimes" and amount:
+    if topic == "fd_maturity" and amount and rate is not None and years:
+        return {"principal": amount, "annual_rate_pct": rate, "years": years}
+    if topic == "compare_tax_regimes" and amount and _yearly(route, amount) >= MIN_TAX_INCOME:
         return {"gross_income": _yearly(route, amount)}
     if topic == "retirement_corpus" and (amount or monthly_spend) and route.age:
         return {"monthly_expenses": _monthly(route, amount) if amount else monthly_spend, "current_age": route.age}

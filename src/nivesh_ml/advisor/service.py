@@ -25,7 +25,7 @@ from nivesh_ml.advisor.providers.base import (
     ToolCall,
 )
 from nivesh_ml.advisor.providers.offline import OfflineProvider, describe_calculation, describe_spending
-from nivesh_ml.advisor.retrieval import Hit, Retriever, load_retriever
+from nivesh_ml.advisor.retrieval import Hit, Passage, Retriever, load_retriever
 from nivesh_ml.advisor.routing import ModelLookup, calculator_arguments, route_message
 from nivesh_ml.advisor.safety import DISCLAIMER, filter_output, redact, screen_input
 from nivesh_ml.config import Settings
@@ -148,6 +148,14 @@ def retrieval_query(message: str, history: list[Message]) -> str:
     return message
 
 
+def _sources(hits: list[Hit], passages: list[Passage]) -> list[dict[str, str]]:
+    """One entry per retrieved guide; its snippet is the sentence of that guide that answered, when one did."""
+    best = {}
+    for passage in passages:
+        best.setdefault(passage.slug, passage.text)
+    return [{"title": h.title, "snippet": best.get(h.slug, h.snippet)} for h in hits]
+
+
 def _system_prompt(hits: list[Hit], retriever: Retriever, spending: dict[str, float],
                    calculation: ToolCall | None) -> str:
     parts = [SYSTEM_PROMPT, f"Today is {date.today().isoformat()}.", "Reference passages:"]
@@ -208,11 +216,13 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
     arguments = calculator_arguments(route, sum(spending.values()) or None)
     calculation = ToolCall(route.topic, arguments, run_tool(route.topic, arguments)) if arguments else None
     history = advisor.history.get(user_id, session_id)
-    hits = advisor.retriever.search(retrieval_query(screen.text, history), k=3)
+    query = retrieval_query(screen.text, history)
+    hits = advisor.retriever.search(query, k=3)
+    passages = advisor.retriever.answer_passages(query, hits)
     # The offline composer needs no prompt; building (and redacting) one is only for LLM providers.
     system = _system_prompt(hits, advisor.retriever, spending, calculation) if advisor.provider else ""
     request = AdviceRequest(system=system,
-                            message=screen.text, history=history, hits=hits, topic=route.topic,
+                            message=screen.text, history=history, hits=hits, passages=passages, topic=route.topic,
                             calculation=calculation, spending=spending)
     answer, fallback_flags = _generate(advisor, request, metrics, deadline)
     reply, output_flags = filter_output(answer.text)
@@ -220,7 +230,7 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
     advisor.history.append(user_id, session_id, Message("user", screen.text), Message("assistant", stored_reply))
     if metrics is not None:
         metrics.advisor_requests.labels(provider=answer.provider).inc()
-    return {"reply": reply, "session_id": session_id, "sources": [h.source() for h in hits],
+    return {"reply": reply, "session_id": session_id, "sources": _sources(hits, passages),
             "safety": {"flags": screen.flags + fallback_flags + output_flags}, "provider": answer.provider,
             "model": answer.model, "topic": route.topic, "tool_calls": [asdict(c) for c in answer.tool_calls],
             "model_version": advisor.retriever.version}

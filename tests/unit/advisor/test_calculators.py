@@ -87,7 +87,7 @@ def test_bad_inputs_are_invalid_input() -> None:
 def test_tools_have_schemas_and_report_errors_to_the_model() -> None:
     names = {s["name"] for s in calc.tool_schemas()}
     assert {"emi", "sip_future_value", "ppf_maturity", "compare_tax_regimes", "loan_affordability",
-            "retirement_corpus", "emergency_fund", "lumpsum_future_value"} == names
+            "retirement_corpus", "emergency_fund", "lumpsum_future_value", "fd_maturity"} == names
     assert calc.run_tool("emi", {"principal": 3_000_000, "annual_rate_pct": 8.5, "years": 20})["emi"] == 26_035
     assert "error" in calc.run_tool("emi", {"principal": 1})
     assert "error" in calc.run_tool("nope", {})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nivesh_ml.advisor.history import Message
-from nivesh_ml.advisor.retrieval import Hit
+from nivesh_ml.advisor.retrieval import Hit, Passage
 
 MAX_TOOL_ROUNDS = 3
 
@@ -31,6 +31,7 @@ class AdviceRequest:
     message: str
     history: list[Message] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # the sentences answering the question, best first
     topic: str = "general"
     calculation: ToolCall | None = None
     spending: dict[str, float] = field(default_factory=dict)

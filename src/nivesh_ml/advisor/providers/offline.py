@@ -6,12 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from nivesh_ml.advisor.providers.base import AdviceRequest, Deadline, Provider, ProviderReply, ToolCall
+from nivesh_ml.advisor.retrieval import Passage
 from nivesh_ml.formatting import indian_grouping
 
 TEMPLATE_NOTE_PREFIX = "This is a template answer (offline mode: no AI language model was used), assembled from"
+NOT_COVERED = ("I don't have a reliable answer to that in my guides, so I won't guess. Please check the official "
+               "source for the topic (the Income Tax Department, RBI, SEBI, PFRDA, India Post/NSI or your bank) or a "
+               "SEBI-registered adviser. I can help with saving schemes (PPF, SSY, SCSS, NPS, EPF), tax deductions "
+               "and regimes, capital gains, loans and EMIs, SIPs, insurance, credit scores, complaints and fraud.")
 
 MISSING_INPUTS = {
     "emi": "the loan amount, interest rate and tenure",
+    "fd_maturity": "the deposit amount, the interest rate and the number of years",
     "loan_affordability": "your monthly income (and any existing EMIs)",
     "sip_future_value": "the monthly amount, the number of years and an assumed return",
     "lumpsum_future_value": "the amount, the number of years and an assumed return",
@@ -45,6 +51,10 @@ def _describe_tax(a: dict[str, Any], r: dict[str, Any]) -> str:
 
 
 DESCRIBE: dict[str, Callable[[dict[str, Any], dict[str, Any]], str]] = {
+    "fd_maturity": lambda a, r: (
+        f"A fixed deposit of {inr(a['principal'])} at {_pct(a['annual_rate_pct'])} for {a['years']:g} years, "
+        f"compounded quarterly, matures at about **{inr(r['maturity_value'])}** ({inr(r['interest'])} of interest, "
+        f"taxable at your slab rate; banks deduct 10% TDS above the yearly threshold)."),
     "emi": lambda a, r: (f"EMI for a loan of {inr(a['principal'])} at {_pct(a['annual_rate_pct'])} for "
                          f"{a['years']:g} years: **{inr(r['emi'])} a month**; total interest {inr(r['total_interest'])}"
                          f" over {r['months']} months."),
@@ -91,6 +101,28 @@ def describe_spending(spending: dict[str, float]) -> str:
     return f"Over your last 3 months you spent about {inr(total)} a month on average; the biggest items: {parts}."
 
 
+def short_authority(authority: str) -> str:
+    """The first named source of a document's authority line."""
+    return authority.split(";")[0].strip()
+
+
+def cite(passage: Passage) -> str:
+    """A passage's as-of date and source, in brackets."""
+    return f"(as of {passage.as_of}; source: {short_authority(passage.authority)})"
+
+
+def compose_answer(passages: list[Passage]) -> list[str]:
+    """The answering sentence first (with its as-of date and source), then up to two supporting points."""
+    if not passages:
+        return [NOT_COVERED]
+    best, *rest = passages
+    sections = [f"{best.text} {cite(best)}"]
+    support = [p for p in rest if p.text != best.text][:2]
+    if support:
+        sections.append("**Also worth knowing**\n" + "\n".join(f"- {p.text} ({p.title})" for p in support))
+    return sections
+
+
 class OfflineProvider(Provider):
     """Composes a clear, grounded template answer without any model call."""
 
@@ -100,22 +132,23 @@ class OfflineProvider(Provider):
     def generate(self, request: AdviceRequest, deadline: Deadline | None = None) -> ProviderReply:
         used = ["our knowledge base"]
         sections: list[str] = []
-        if request.calculation is not None:
+        if request.calculation is not None:  # the question carried the numbers: the calculation answers it
             used.append("the calculators")
-            sections.append("**Your numbers**\n" + describe_calculation(request.calculation))
-        elif request.topic in MISSING_INPUTS:
-            sections.append(f"If you tell me {MISSING_INPUTS[request.topic]}, I can work out the numbers for you.")
-        if request.hits:
-            lines = [f"- **{h.title}** (as of {h.as_of}): {h.snippet}" for h in request.hits]
-            sections.append("**What our guides say**\n" + "\n".join(lines))
+            sections.append(describe_calculation(request.calculation))
+            sections.extend(compose_answer(request.passages)[1:] if request.passages else [])
         else:
-            sections.append("I couldn't find a guide on that topic. I can help with saving, investing, loans, "
-                            "insurance, taxes and fraud safety in India.")
+            sections.extend(compose_answer(request.passages))
+            if request.topic in MISSING_INPUTS:
+                sections.append(f"If you tell me {MISSING_INPUTS[request.topic]}, I can work out the numbers "
+                                "for you.")
         if request.spending:
             used.append("your own transactions")
             sections.append("**Your recent spending**\n" + describe_spending(request.spending))
+        titles = list(dict.fromkeys(f"{p.title} (as of {p.as_of})" for p in request.passages))
+        if titles:
+            sections.append("**Sources:** " + "; ".join(titles))
         sources = ", ".join(used[:-1]) + " and " + used[-1] if len(used) > 1 else used[0]
-        note = f"{TEMPLATE_NOTE_PREFIX} {sources}."
-        text = "\n\n".join([note, *sections])
+        sections.append(f"_{TEMPLATE_NOTE_PREFIX} {sources}._")
+        text = "\n\n".join(sections)
         calls = [request.calculation] if request.calculation is not None else []
         return ProviderReply(text=text, provider=self.name, model=self.model, tool_calls=calls)
