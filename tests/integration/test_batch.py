@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from nivesh_ml.config import Settings
 from nivesh_ml.data.loaders import load_transactions, read_table
+from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.synthetic import generate_transactions
 from nivesh_ml.data.synthetic_credit import generate_applicants
 from nivesh_ml.errors import InvalidInput
+from nivesh_ml.features.factory import create_store
 from nivesh_ml.models.anomaly import FAMILY as ANOMALY
-from nivesh_ml.models.anomaly import AnomalyPredictor
+from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyPredictor
 from nivesh_ml.models.credit import FAMILY as CREDIT
 from nivesh_ml.models.credit.predictor import CreditPredictor
+from nivesh_ml.pipelines.backfill import ingest_file
 from nivesh_ml.pipelines.batch import EngineOptions
 from nivesh_ml.pipelines.scoring import score_file
+from nivesh_ml.pipelines.wiring import transaction_repository
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # Small partitions: the ~0.7 MB test file is scored in several partitions, so users are really shuffled.
 SMALL = EngineOptions(scheduler="inprocess", partition_mb=0.15)
+SMALL_INGEST = EngineOptions(scheduler="inprocess", partition_mb=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +126,77 @@ def test_credit_scores_in_partitions_equal_the_in_process_probabilities(files: d
     assert summary["scored"] == len(got) == len(frame)
     assert got["default_probability"].to_numpy() == pytest.approx(expected, abs=1e-4)
     assert set(got["risk_category"]) <= {"low", "medium", "high"}
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "redis":
+        return Settings(home=tmp_path / "var", redis_url=request.getfixturevalue("clean_redis"))
+    return Settings(home=tmp_path / "var")
+
+
+def stored_state(settings: Settings) -> dict[str, Any]:
+    """Every user's stored history (without its write time) and anomaly profile."""
+    store = create_store(settings)
+    repository = transaction_repository(settings, store)
+    try:
+        users = sorted(repository.users())
+        histories = repository.histories(users)
+        return {user: {"history": [t.model_dump() for t in histories[user]],
+                       "profile": repository.profile(PROFILE_NS, user)} for user in users}
+    finally:
+        store.close()
+
+
+def small_ingest_file(folder: Path, users: int = 12) -> tuple[Path, pd.DataFrame]:
+    rows = generate_transactions(users, 2, seed=21).drop(columns=["is_anomaly", "anomaly_kind"])
+    rows.loc[rows.index[::7], "transaction_id"] = None  # rows without ids: deduplicated by fingerprint
+    path = folder / "txns.csv"
+    rows.to_csv(path, index=False)
+    return path, rows
+
+
+def test_ingest_twice_leaves_the_same_stored_state(store_settings: Settings, tmp_path: Path) -> None:
+    path, rows = small_ingest_file(tmp_path)
+    first = ingest_file(store_settings, path, SMALL_INGEST)
+    assert first["partitions"] > 1
+    assert first["users"] == rows["user_id"].nunique() == 12
+    assert first["transactions"] == first["added"] == len(rows)
+    assert first["rejected"] == 0 and first["rejected_rows"] == []
+    state = stored_state(store_settings)
+    assert sum(len(s["history"]) for s in state.values()) == len(rows)
+    again = ingest_file(store_settings, path, SMALL_INGEST)
+    assert again["transactions"] == len(rows) and again["added"] == 0
+    assert stored_state(store_settings) == state
+
+
+def test_bulk_ingest_stores_what_per_user_ingest_stores(store_settings: Settings, tmp_path: Path) -> None:
+    path, _ = small_ingest_file(tmp_path, users=4)
+    ingest_file(store_settings, path, SMALL_INGEST)
+    bulk = stored_state(store_settings)
+    one_by_one = Settings(home=tmp_path / "one-by-one")
+    store = create_store(one_by_one)
+    repository = transaction_repository(one_by_one, store)
+    for user, group in load_transactions(path).groupby("user_id"):
+        ordered = group.sort_values("timestamp", kind="stable")
+        repository.ingest(str(user), [Transaction.model_validate({k: v for k, v in r.items() if pd.notna(v)})
+                                      for r in ordered.to_dict(orient="records")])
+    store.close()
+    assert stored_state(one_by_one) == bulk
+
+
+def test_bad_rows_are_reported_by_line_and_the_rest_ingested(store_settings: Settings, tmp_path: Path) -> None:
+    path, rows = small_ingest_file(tmp_path)
+    rows = pd.read_csv(path, dtype=str)
+    rows.loc[3, "amount"] = "-12"
+    rows.loc[250, "timestamp"] = "yesterday-ish"
+    rows.loc[400, "currency"] = "XYZ"
+    rows.to_csv(path, index=False)
+    summary = ingest_file(store_settings, path, SMALL_INGEST)
+    assert summary["rejected"] == 3
+    assert [r["line"] for r in summary["rejected_rows"]] == [5, 252, 402]
+    reasons = [r["error"] for r in summary["rejected_rows"]]
+    assert reasons[0].startswith("amount:") and reasons[1].startswith("timestamp:")
+    assert reasons[2].startswith("currency:") and "XYZ" in reasons[2]
+    assert summary["transactions"] == summary["added"] == len(rows) - 3
+    assert sum(len(s["history"]) for s in stored_state(store_settings).values()) == len(rows) - 3

@@ -52,3 +52,31 @@ def test_help_lists_every_command_group(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("parse-narration", "forecast", "score", "advisor", "drift", "pipeline"):
         assert command in result.stdout, command
+
+
+def test_data_ingest_reports_bad_rows_by_line_and_is_idempotent(tmp_path: Path) -> None:
+    source = tmp_path / "txns.csv"
+    assert run_cli(tmp_path, "data", "generate", "--users", "4", "--months", "2", "--seed", "3", "--out",
+                   str(tmp_path / "gen")).returncode == 0
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "gen" / "transactions.csv", dtype=str)
+    rows.loc[4, "amount"] = "not-a-number"  # line 6: the header is line 1
+    rows.to_csv(source, index=False)
+    first = run_cli(tmp_path, "data", "ingest", str(source))
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["users"] == 4 and summary["rejected"] == 1
+    assert summary["rejected_rows"][0]["line"] == 6 and summary["rejected_rows"][0]["error"].startswith("amount")
+    assert summary["transactions"] == summary["added"] == len(rows) - 1
+    again = json.loads(run_cli(tmp_path, "data", "ingest", str(source)).stdout)
+    assert again["added"] == 0 and again["transactions"] == summary["transactions"]
+
+
+def test_batch_commands_reject_an_unsupported_file_cleanly(tmp_path: Path) -> None:
+    source = tmp_path / "txns.xlsx"
+    source.write_text("nope")
+    result = run_cli(tmp_path, "data", "ingest", str(source))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "unsupported file type" in result.stderr

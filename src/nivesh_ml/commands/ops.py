@@ -96,7 +96,41 @@ def pipeline_step(step: Annotated[str, typer.Argument(help=", ".join(STEP_NAMES)
     typer.echo(json.dumps(result, default=str))
 
 
+def data_ingest(
+    file: Annotated[Path, typer.Argument(help="transactions file (.csv or .parquet)")],
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786); default: a LocalCluster, or this process for a small "
+             "file; 'inprocess' forces this process")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
+    partition_mb: Annotated[float, typer.Option(min=0.01, help="MB of input per partition")] = 32.0,
+) -> None:
+    """Bulk backfill of the feature store: every user's history and profiles from FILE (idempotent).
+
+    Rows that fail validation are reported with their line numbers and skipped; the rest are stored.
+    """
+    from rich.progress import Progress
+
+    from nivesh_ml.pipelines.backfill import ingest_file
+    from nivesh_ml.pipelines.batch import EngineOptions
+
+    options = EngineOptions(scheduler=scheduler, workers=workers, partition_mb=partition_mb)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("ingesting", total=None)
+        summary = ingest_file(cli_settings(), file, options,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    print_json(summary)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``drift`` and ``pipeline`` command groups."""
+    """Add the ``drift`` and ``pipeline`` command groups and ``data ingest``."""
     app.add_typer(drift_app, name="drift")
     app.add_typer(pipeline_app, name="pipeline")
+    data_group(app).command("ingest")(data_ingest)
+
+
+def data_group(app: typer.Typer) -> typer.Typer:
+    """The CLI's ``data`` group (defined with the CLI), to which the batch backfill command belongs."""
+    for group in app.registered_groups:
+        if group.name == "data" and group.typer_instance is not None:
+            return group.typer_instance
+    raise RuntimeError("the CLI has no 'data' group to add 'ingest' to")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -193,6 +193,43 @@ class TransactionRepository:
         self.store.update_many([history_key, *((u.namespace, user_id) for u in self.updaters)], apply,
                                ttl_s=self.ttl_s)
         return IngestSummary(received=len(transactions), **outcome)
+
+    def ingest_many(self, batches: Mapping[str, Sequence[Transaction]]) -> dict[str, IngestSummary]:
+        """:meth:`ingest` for many users in one batched store write (a bulk backfill); a resent file is a no-op.
+
+        Each user's rows are deduplicated against their history exactly as :meth:`ingest` does (ids, else
+        content fingerprints numbered within the user's batch), so give all of a user's rows of a file in one
+        call. Every record of every user is read, and the changed ones written, in one
+        :meth:`OnlineStore.update_many` (one SQLite transaction with ``executemany``; one Redis MULTI/EXEC).
+
+        Raises:
+            StoreUnavailable, StoreBusy: the store failed or its write lock was not had in time.
+        """
+        new = {user: [_compact(t, fp) for t, fp in zip(rows, fingerprints(rows), strict=True)]
+               for user, rows in batches.items()}
+        keys: list[RecordKey] = []
+        for user in batches:
+            keys += [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]
+        summaries: dict[str, IngestSummary] = {}
+
+        def apply(current: dict[RecordKey, Record | None]) -> dict[RecordKey, Record]:
+            written: dict[RecordKey, Record] = {}
+            for user, rows in batches.items():
+                history, added = _merge(current[(_HISTORY_NS, user)], new[user], self.max_history)
+                summaries[user] = IngestSummary(received=len(rows), added=len(added),
+                                                stored=len(history["transactions"]))
+                if not added:
+                    continue
+                fresh = [rows[i] for i in added]
+                written[(_HISTORY_NS, user)] = history
+                for updater in self.updaters:
+                    key = (updater.namespace, user)
+                    written[key] = updater.apply(current[key], fresh)
+            return written
+
+        if keys:
+            self.store.update_many(keys, apply, ttl_s=self.ttl_s)
+        return summaries
 
     def history(self, user_id: str) -> list[Transaction]:
         """Every stored transaction of a user, oldest first.
