@@ -127,9 +127,16 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
             console.print(f"No champion for {', '.join(missing)}: training them first.")
             run_bootstrap(settings, models=missing)
         after_bootstrap(settings)
+    from nivesh_ml.logs import uvicorn_log_config
+    from nivesh_ml.serving.process import server_environment
+
     configure_logging(settings.log_level, json_logs=settings.server.log_json)
-    uvicorn.run("nivesh_ml.serving.app:create_app", factory=True, host=bind, port=port or settings.server.port,
-                workers=workers or settings.server.workers, log_config=None, access_log=False)
+    n_workers = workers or settings.server.workers
+    with server_environment(settings, n_workers):  # metrics directory and worker count, before workers start
+        uvicorn.run("nivesh_ml.serving.app:create_app", factory=True, host=bind,
+                    port=port or settings.server.port, workers=n_workers, access_log=False,
+                    log_config=uvicorn_log_config(settings.log_level, settings.server.log_json),
+                    timeout_graceful_shutdown=settings.server.graceful_shutdown_s)
 
 
 @data_app.command("generate")

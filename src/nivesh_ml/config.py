@@ -26,6 +26,12 @@ class ServerSettings(BaseModel):
     # Background retry of models that failed to load at start-up: first wait, doubling up to the max.
     model_retry_initial_s: float = Field(5.0, gt=0)
     model_retry_max_s: float = Field(300.0, gt=0)
+    # Each worker compares its served versions with the registry's champion alias this often (0 = never);
+    # with Redis it also reloads at once when a promotion or reload is published on ``champion_channel``.
+    champion_poll_s: float = Field(30.0, ge=0)
+    champion_channel: str = "nivesh:champions"
+    # On SIGTERM a worker stops accepting and waits this long for requests in flight before it exits.
+    graceful_shutdown_s: int = Field(20, ge=1)
 
 
 class CacheSettings(BaseModel):

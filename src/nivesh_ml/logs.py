@@ -22,6 +22,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,  # which worker wrote it (several share one stream)
             "message": message,
         }
         for key, value in vars(record).items():
@@ -41,14 +42,48 @@ class MaskingFormatter(logging.Formatter):
         return mask_pii(super().format(record))[0]
 
 
+NOISY_LOGGERS = ("cmdstanpy", "prophet", "mlflow", "alembic", "httpx", "urllib3", "distributed")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(level: str = "INFO", json_logs: bool = False) -> None:
     """Install one handler on the root logger (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if json_logs else MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if json_logs else MaskingFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("cmdstanpy", "prophet", "mlflow", "alembic", "httpx", "urllib3", "distributed"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class WorkerHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler of a server worker; it also routes ``warnings`` through logging (so they are masked)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        logging.captureWarnings(True)
+
+
+def uvicorn_log_config(level: str = "INFO", json_logs: bool = True) -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` that uvicorn applies in every worker process it starts.
+
+    Worker processes start fresh (spawned), so :func:`configure_logging` in the parent does not reach them;
+    uvicorn applies its ``log_config`` in each. It is the same set-up: one stderr handler on the root logger
+    with the masking (JSON or text) formatter, uvicorn's own loggers propagating into it, warnings captured.
+    """
+    formatter: dict[str, Any] = ({"()": "nivesh_ml.logs.JsonFormatter"} if json_logs
+                                 else {"()": "nivesh_ml.logs.MaskingFormatter", "fmt": TEXT_FORMAT})
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"nivesh": formatter},
+        "handlers": {"stderr": {"class": "nivesh_ml.logs.WorkerHandler", "formatter": "nivesh",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True}
+               for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            **{name: {"level": "WARNING"} for name in NOISY_LOGGERS},
+        },
+    }

@@ -144,6 +144,7 @@ class ModelRegistry:
         if promoted and current != version:
             client.set_registered_model_alias(name, alias, version)
             log.info("promoted %s v%s to %s (%s)", name, version, alias, reason)
+            publish_champion(self.settings, family.name, version)
         return PromotionDecision(promoted, version, reason, cand_v, champ_v, current)
 
     def promote_or_raise(self, family: ModelFamily, version: str, force: bool = False) -> PromotionDecision:
@@ -160,8 +161,16 @@ class ModelRegistry:
         except Exception as exc:
             raise NotFound(f"{name} has no version {version}") from exc
         self._client().set_registered_model_alias(name, self.settings.registry.champion_alias, version)
+        publish_champion(self.settings, model, version)
 
     # -- reading --------------------------------------------------------------------------------
+    def champion_version(self, model: str) -> str | None:
+        """The version the champion alias names (one registry call, nothing downloaded; None: no champion).
+
+        Raises whatever the registry client raises when it is unreachable.
+        """
+        return self._alias_version(registered_name(model), self.settings.registry.champion_alias)
+
     def _alias_version(self, name: str, alias: str) -> str | None:
         try:
             return str(self._client().get_model_version_by_alias(name, alias).version)
@@ -239,7 +248,9 @@ class ModelRegistry:
                 meta = ModelMetadata.read(inner)
                 meta.version = version
                 meta.write(inner, refresh_manifest=False)
-                shutil.rmtree(target, ignore_errors=True)
+                if target.exists() and not (target / "model.json").is_file():
+                    shutil.rmtree(target, ignore_errors=True)  # a broken leftover; never a complete copy that
+                    # another worker may be loading right now (several workers download the same champion)
                 try:
                     inner.rename(target)
                 except OSError:
@@ -285,6 +296,27 @@ class ModelRegistry:
             return None
         return LocalModel(model=model, version=version, directory=directory,
                           stage="champion", from_cache=True)
+
+
+def publish_champion(settings: Settings, model: str, version: str | None) -> bool:
+    """Tell every running server (all workers, all replicas) that ``model``'s champion may have changed.
+
+    Published on the Redis channel ``server.champion_channel`` when Redis is configured; the servers then check
+    the alias and reload. Without Redis (or when Redis is down) nothing is sent and each server finds the new
+    champion at its next poll (``server.champion_poll_s``). Returns whether the message was sent; never raises.
+    """
+    if not settings.redis_url:
+        return False
+    try:
+        from nivesh_ml.redis_conn import redis_client
+
+        redis_client(settings.redis_url).publish(settings.server.champion_channel,
+                                                 json.dumps({"model": model, "version": version}))
+    except Exception as exc:  # a promotion must not fail because the notification could not be sent
+        log.warning("could not publish the new %s champion on %s: %s", model, settings.server.champion_channel,
+                    type(exc).__name__)
+        return False
+    return True
 
 
 # What MLflow answers (local store and REST alike, as ``MlflowException.error_code``) for a registered model or

@@ -22,9 +22,10 @@ from nivesh_ml.features.factory import create_store
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.pipelines.wiring import transaction_repository
 from nivesh_ml.registry import ModelRegistry
+from nivesh_ml.serving.champions import ChampionSync
 from nivesh_ml.serving.deps import Services
 from nivesh_ml.serving.limits import InFlightLimit, create_limiter, rate_limited_response
-from nivesh_ml.serving.metrics import Metrics
+from nivesh_ml.serving.metrics import Metrics, mark_worker_dead
 from nivesh_ml.serving.models import ModelManager
 from nivesh_ml.serving.routes import include_routes
 
@@ -145,22 +146,31 @@ def build_services(settings: Settings, model_names: list[str] | None = None) -> 
     metrics = Metrics()
     registry = ModelRegistry(settings)
     store = create_store(settings)
+    models = ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
+                          settings.server.model_retry_max_s)
+    cache = create_safe_cache(settings, metrics.cache_event)
     return Services(
         settings=settings,
         advisor=Advisor(settings),
         registry=registry,
-        models=ModelManager(registry, metrics, model_names, settings.server.model_retry_initial_s,
-                            settings.server.model_retry_max_s),
+        models=models,
         store=store,
         transactions=transaction_repository(settings, store),
-        cache=create_safe_cache(settings, metrics.cache_event),
+        cache=cache,
         metrics=metrics,
+        champions=ChampionSync(settings, registry, models, on_reload=lambda name: cache.invalidate(f"{name}:")),
+        cache_per_user=per_user_cache_shared(settings),
         prediction_log=PredictionLog(settings.var_dir / "predictions.db",
                                      settings.monitoring.prediction_log_max_rows,
                                      settings.monitoring.prediction_log_enabled,
                                      settings.monitoring.prediction_log_max_bytes,
                                      settings.feature_store.lock_timeout_s),
     )
+
+
+def per_user_cache_shared(settings: Settings) -> bool:
+    """Whether per-user answers may be cached: not in an in-process cache shared by no other worker."""
+    return not (settings.cache_backend == "memory" and settings.server.workers > 1)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -203,9 +213,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             errors = svc.models.load_all()
             log.info("models loaded", extra={"not_ready": sorted(errors)})
             svc.models.start_background_retry()
+            if svc.champions is not None:
+                svc.champions.start()
         yield
+        if svc.champions is not None:
+            svc.champions.stop()
         svc.models.stop_background_retry()
         svc.store.close()
+        mark_worker_dead()
 
     app = FastAPI(title="nivesh-ml", version=__version__, lifespan=lifespan,
                   description="Machine-learning services of the Nivesh personal-finance assistant.")

@@ -19,6 +19,7 @@ from nivesh_ml.features.store import OnlineStore
 from nivesh_ml.models.base import Predictor
 from nivesh_ml.monitoring.prediction_log import PredictionLog
 from nivesh_ml.registry import ModelRegistry
+from nivesh_ml.serving.champions import ChampionSync
 from nivesh_ml.serving.metrics import Metrics
 from nivesh_ml.serving.models import LoadedModel, ModelManager
 
@@ -38,6 +39,10 @@ class Services:
     cache: SafeCache
     metrics: Metrics
     prediction_log: PredictionLog
+    champions: ChampionSync | None = None  # keeps this worker on the registry's champions (lifespan starts it)
+    # False when the cache is in-process and there are several workers: an ingest in one worker could not
+    # invalidate another's copy, so per-user answers (forecasts) are computed each time instead of going stale.
+    cache_per_user: bool = True
 
     def cached_predict(self, kind: str, model: LoadedModel, payload: Any,
                        compute: Callable[[], dict[str, Any]], user_id: str | None = None) -> dict[str, Any]:
@@ -45,6 +50,8 @@ class Services:
 
         Per-user results (``user_id`` given) are dropped by :meth:`SafeCache.invalidate_user` on ingest.
         """
+        if user_id is not None and not self.cache_per_user:
+            return compute()
         key = self.cache.key(kind, model.version, payload, user_id)
         if key is None:
             return compute()

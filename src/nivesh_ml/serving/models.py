@@ -112,6 +112,8 @@ class ModelManager:
             self._errors.pop(name, None)
             self._retries.pop(name, None)
         if old is not None and (old.version, old.stage) != (loaded.version, loaded.stage):
+            # Zero first: in multiprocess mode the value lives on in the shared file after remove().
+            self.metrics.model_info.labels(model=name, version=old.version, stage=old.stage).set(0)
             self.metrics.model_info.remove(name, old.version, old.stage)
         self.metrics.model_info.labels(model=name, version=loaded.version, stage=loaded.stage).set(1)
         self.metrics.model_ready.labels(model=name).set(1)
@@ -228,6 +230,11 @@ class ModelManager:
             raise ModelNotReady(f"the loaded {name} model is a {type(model.predictor).__name__}, "
                                 f"not a {kind.__name__}")
         return model
+
+    def served_version(self, name: str) -> str | None:
+        """The version of ``name`` this worker serves (None when it serves none)."""
+        model = self._models.get(name)
+        return model.version if model is not None else None
 
     def missing(self) -> dict[str, str]:
         return {n: self._errors.get(n, "not loaded") for n in self.names if n not in self._models}

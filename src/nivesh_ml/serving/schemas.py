@@ -97,6 +97,7 @@ class ModelInfo(Response):
 
 class ModelList(Response):
     models: list[ModelInfo]
+    pid: int | None = Field(None, description="process id of the worker that answered (each serves its own copy)")
 
 
 class Reloaded(Response):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from nivesh_ml import __version__
 from nivesh_ml.monitoring.state import refresh_drift_gauge
 from nivesh_ml.serving.deps import ServicesDep
+from nivesh_ml.serving.metrics import exposition
 from nivesh_ml.serving.schemas import Health, Readiness
 
 router = APIRouter(tags=["system"])
@@ -23,8 +24,10 @@ def health() -> Health:
 @router.get("/ready", response_model=Readiness,
             responses={503: {"model": Readiness, "description": "some model or dependency is not ready"}})
 def ready(services: ServicesDep) -> JSONResponse:
-    """200 only when every model is loaded and the feature store answers."""
+    """200 only when every model is loaded at its champion version and the feature store answers."""
     missing = services.models.missing()
+    if services.champions is not None:  # serving another version than the champion for over a poll interval
+        missing = {**services.champions.stale(), **missing}
     store_ok = services.store.ping()
     body = Readiness(**{
         "ready": not missing and store_ok,
@@ -39,6 +42,6 @@ def ready(services: ServicesDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(services: ServicesDep) -> Response:
-    """Prometheus exposition format."""
+    """Prometheus exposition format (in multiprocess mode: summed over this server's workers)."""
     refresh_drift_gauge(services.metrics.drift_share, services.settings)  # last `drift check` result
-    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
