@@ -11,7 +11,14 @@ import pytest
 
 from nivesh_ml.models.spending import FAMILY
 from nivesh_ml.models.spending.forecast import forecast_user
-from nivesh_ml.models.spending.recurring import SCHEDULED, learn_scheduled, project
+from nivesh_ml.models.spending.recurring import (
+    SCHEDULED,
+    is_scheduled,
+    learn_scheduled,
+    project,
+    recurrence,
+    user_scheduled,
+)
 from nivesh_ml.models.spending.selection import ForecastConfig
 from nivesh_ml.models.spending.series import spend_history
 from nivesh_ml.models.spending.training import scheduled_categories, user_histories
@@ -59,9 +66,35 @@ def test_a_detected_annual_premium_is_forecast_in_its_month_and_in_the_total() -
     assert np.delete(insurance.point, months.index("03")).max() == 0.0
     total = forecast.total.point
     assert total[2] - np.median(total) > 0.8 * 24000.0  # the premium lands in March, not spread over the year
-    # Without the scheduled category the smoothing models spread the premium over the year.
+    # Without the pooled prior, the user's own history (the premium paid in March of both years) decides.
     plain = forecast_user(history, 12, ForecastConfig(eligible=["mean_12"]))
-    assert plain.total.point[2] - np.median(plain.total.point) < 0.1 * 24000.0
+    assert plain.categories["insurance"].model == SCHEDULED
+    assert plain.total.point[2] - np.median(plain.total.point) > 0.8 * 24000.0
+
+
+def test_recurrence_is_decided_per_user_from_their_own_lumps() -> None:
+    premium = np.array([0.0] * 2 + [24000.0] + [0.0] * 11 + [25000.0] + [0.0] * 9)
+    laptop = np.array([0.0] * 17 + [60000.0] + [0.0] * 6)
+    assert recurrence(premium) == (2, 0) and recurrence(laptop) == (0, 1)
+    assert is_scheduled(premium, prior=True) and is_scheduled(premium, prior=False)
+    assert not is_scheduled(laptop, prior=True)  # the pooled rule is only a prior: the other year is visible
+    assert is_scheduled(np.full(24, 800.0), prior=True)  # no lumps, no evidence: the prior decides
+    assert not is_scheduled(np.full(24, 800.0), prior=False)
+    assert is_scheduled(np.array([0.0] * 5 + [9000.0] + [0.0] * 7), prior=True)  # other year not visible yet
+
+
+def test_a_one_off_laptop_under_a_scheduled_category_is_not_projected_but_a_yearly_premium_is() -> None:
+    rows = premium_user("me", due_month=3, premium=24000.0, seed=3)
+    rows.append({"user_id": "me", "timestamp": "2024-06-15T11:00:00", "amount": 60000.0, "category": "education"})
+    cfg = ForecastConfig(eligible=CHEAP, scheduled=["education", "insurance"])
+    history = spend_history(rows)
+    assert user_scheduled(history, cfg) == ["insurance"]
+    forecast = forecast_user(history, 12, cfg)
+    assert forecast.categories["insurance"].model == SCHEDULED
+    assert forecast.categories["education"].model != SCHEDULED
+    june = forecast.total.point[5]
+    assert june - np.median(forecast.total.point) < 0.1 * 60000.0  # the laptop is not bought again next June
+    assert forecast.total.point[2] - np.median(forecast.total.point) > 0.8 * 24000.0  # the premium is
 
 
 @pytest.mark.slow

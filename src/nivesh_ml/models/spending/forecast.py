@@ -12,7 +12,7 @@ from nivesh_ml.errors import InvalidInput, NotFound
 from nivesh_ml.models.spending.forecasters import build_forecasters
 from nivesh_ml.models.spending.holidays import monthly_festival_features
 from nivesh_ml.models.spending.profiles import SeasonalIndex
-from nivesh_ml.models.spending.recurring import MIN_MONTHS, scheduled_part
+from nivesh_ml.models.spending.recurring import scheduled_part, user_scheduled
 from nivesh_ml.models.spending.selection import (
     ForecastConfig,
     SeriesForecast,
@@ -88,10 +88,11 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
     ranked = major_categories(history, max(cfg.expensive_top_k.values(), default=0))
     runs: dict[str, SeriesRun] = {}
     known = scheduled_part(history, cfg)
+    scheduled = set(user_scheduled(history, cfg))
     series = [(TOTAL, history.total, history.total_counts)]
     series += [(c, history.amounts[c].to_numpy(float), history.counts[c].to_numpy(float)) for c in categories]
     for name, y, counts in series:
-        if name in cfg.scheduled and history.n_months >= MIN_MONTHS:
+        if name in scheduled:
             runs[name] = scheduled_run(name, y, horizon, cfg)
             continue
         # Expensive families only model the total and the biggest categories (latency budget).

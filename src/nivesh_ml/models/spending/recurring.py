@@ -10,6 +10,14 @@ months only). For those *scheduled* categories:
 - the category itself is forecast by its own same-month-last-year projection (model ``scheduled``), and
 - the total is forecast as (total − scheduled categories), by the usual candidates, plus that projection,
   so the smoothing models see the discretionary part only and the lumps land in their months.
+
+Whether a category is scheduled *for a given user* is decided from that user's own history (issue 20): its
+lumps (months well above the category's median month) are checked against the same month a year earlier or
+later, where the history covers it. A lump matched there by a payment of similar size (a factor of
+``AMOUNT_RATIO``, a month either way) recurs; a lump whose other year is visible and empty is a one-off (a
+laptop under education). The pooled, per-name rule learned in training is only the prior: it decides when
+the user's history has no evidence either way (no lumps, or none with a visible other year). A category not
+in the pooled list is scheduled for a user only on clear evidence: recurring lumps and no one-off ones.
 """
 
 from __future__ import annotations
@@ -37,6 +45,51 @@ MIN_USERS = 3  # a category must be seen (active) in this many training users' h
 MIN_MONTHS = SEASON + 1  # a year of history before a projection, plus a month to score
 
 
+LUMP_FACTOR = 2.0  # a lump: a month above this multiple of the category's median month (a priori)
+AMOUNT_RATIO = 2.0  # a lump recurs when a month a year away (±1) paid within this factor of it
+
+
+def recurrence(y: np.ndarray) -> tuple[int, int]:
+    """(recurring, one-off) lumps of a monthly series, judged on the same month a year before and after."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if n == 0:
+        return 0, 0
+    floor = LUMP_FACTOR * float(np.median(y))
+    recurring = one_off = 0
+    for t in np.flatnonzero((y > 0) & (y > floor)):
+        others = [c for c in (t - SEASON, t + SEASON) if 0 <= c < n]
+        if not others:
+            continue  # no other year visible: no evidence
+        near = np.concatenate([y[max(c - 1, 0):c + 2] for c in others])
+        if np.any((near >= y[t] / AMOUNT_RATIO) & (near <= y[t] * AMOUNT_RATIO)):
+            recurring += 1
+        else:
+            one_off += 1
+    return recurring, one_off
+
+
+def is_scheduled(y: np.ndarray, prior: bool) -> bool:
+    """A user's category is paid on a yearly calendar: their own lumps decide, the pooled rule is the prior."""
+    recurring, one_off = recurrence(y)
+    if recurring + one_off == 0:
+        return prior
+    if prior:
+        return recurring >= max(one_off, 1)
+    # Without the prior, only clear evidence: a lumpy category whose every judged lump recurred.
+    lumpy = float(np.mean(np.asarray(y) > 0)) <= 0.5
+    return lumpy and recurring >= 2 and one_off == 0
+
+
+def user_scheduled(history: SpendHistory, cfg: Scheduled) -> list[str]:
+    """The categories scheduled for this user (own history, pooled list as the prior); none under a year."""
+    if history.n_months < MIN_MONTHS:
+        return []
+    prior = set(cfg.scheduled)
+    return [c for c in history.categories
+            if is_scheduled(history.amounts[c].to_numpy(float), c in prior)]
+
+
 def project(known: np.ndarray, t: int, horizon: int) -> np.ndarray:
     """Same month last year of ``known[:t]`` for the ``horizon`` months after ``t`` (under a year: its mean)."""
     if t < SEASON:
@@ -45,9 +98,9 @@ def project(known: np.ndarray, t: int, horizon: int) -> np.ndarray:
 
 
 def scheduled_part(history: SpendHistory, cfg: Scheduled) -> np.ndarray | None:
-    """Monthly sum of the history's scheduled categories (None when there are none or under a year)."""
-    names = [c for c in history.categories if c in cfg.scheduled]
-    if not names or history.n_months < MIN_MONTHS:
+    """Monthly sum of the user's scheduled categories (None when there are none or under a year)."""
+    names = user_scheduled(history, cfg)
+    if not names:
         return None
     part = history.amounts[names].to_numpy(float).sum(axis=1)
     return part if part.any() else None
