@@ -17,22 +17,28 @@ CURRENCIES: Final[dict[str, str]] = {
     "rupaye": "INR", "rupaiye": "INR", "rupiya": "INR", "rupye": "INR", "rupiye": "INR", "re": "INR",
     "$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "dollar": "USD", "€": "EUR", "eur": "EUR",
     "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "aed": "AED",
-    "dirham": "AED", "dirhams": "AED", "sgd": "SGD", "jpy": "JPY", "¥": "JPY", "cad": "CAD", "aud": "AUD"}
+    "dirham": "AED", "dirhams": "AED", "sgd": "SGD", "jpy": "JPY", "¥": "JPY", "cad": "CAD", "aud": "AUD",
+    "quid": "GBP", "buck": "USD", "bucks": "USD", "cent": "USD", "cents": "USD", "yen": "JPY", "rand": "ZAR",
+    "zar": "ZAR", "chf": "CHF", "francs": "CHF", "dhs": "AED"}
+# Sub-unit words: the amount is in hundredths ("99 cents" → 0.99 USD).
+SUBUNITS: Final[frozenset[str]] = frozenset({"cent", "cents"})
 # Scale words (lower case) → multiplier; "lpa" (lakh per annum) also implies rupees.
 SCALES: Final[dict[str, float]] = {
     "k": 1e3, "thousand": 1e3, "hazaar": 1e3, "hazar": 1e3, "hajar": 1e3, "hazzar": 1e3, "l": 1e5,
     "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "lpa": 1e5, "cr": 1e7, "crs": 1e7, "crore": 1e7,
     "crores": 1e7, "karod": 1e7, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
-    "hundred": 1e2, "sau": 1e2}
+    "hundred": 1e2, "sau": 1e2, "grand": 1e3}
 
 _PREFIX = r"(?P<pre>₹|rs\.?|inr|us\$|\$|usd|€|eur|£|gbp|aed|sgd|¥)"
 # 1,50,000 / 150,000 / 150000 / 1500.50 — at most 15 integer digits, never the tail of a longer number.
 NUMBER: Final = r"(?:[0-9]{1,3}(?:,[0-9]{2,3})++|[0-9]{1,15}+)(?:\.[0-9]{1,6}+)?(?![0-9]|[.,][0-9])"
 _NUM = rf"(?P<num>{NUMBER})"
 _SCALE = (r"(?P<scale>thousand|hazaa?r|hajar|hazzar|lakhs?|lacs?|lpa|crores?|crs?|karod|million|mn|billion|bn|"
-          r"hundred|k|l)(?![\w])")
-_SUFFIX = (r"(?P<post>rupees?|rupaye|rupaiye|rupiya|rupye|rupiye|rupay|rs|inr|dollars?|usd|euros?|eur|pounds?|"
-           r"gbp|aed|dirhams?)(?![\w])")
+          r"hundred|grand|k|l)(?![\w])")
+# Currency after the number: a word ("45 pounds", "300 euros") or a symbol written against it ("12.40£", "9.99$").
+_SUFFIX_WORDS = (r"rupees?|rupaye|rupaiye|rupiya|rupye|rupiye|rupay|rs|inr|dollars?|usd|euros?|eur|pounds?|"
+                 r"gbp|aed|dirhams?|dhs|quid|bucks?|cents?|yen|jpy|rand|zar|sgd|cad|aud|chf|francs")
+_SUFFIX = rf"(?P<post>(?:{_SUFFIX_WORDS})(?![\w])|(?<=[0-9])[$£€¥₹])"
 # A number counts as money with a currency marker before or after it, or a scale word.
 MONEY_SOURCE: Final = (rf"(?<![\w.,$₹€£¥])(?:{_PREFIX} ?)?{_NUM}(?: ?{_SCALE})?(?: ?{_SUFFIX})?(?:/-)?"
                        r"(?(pre)|(?(scale)|(?(post)|(?!))))")
@@ -70,6 +76,8 @@ def _from_match(m: re.Match[str]) -> MoneyMatch:
     marker = next((g.lower() for g in (m.groupdict().get("pre"), m.groupdict().get("post")) if g), None)
     currency = CURRENCIES.get(marker) if marker else ("INR" if scale == "lpa" else None)
     amount = to_number(m.group("num")) * SCALES.get(scale, 1.0)
+    if marker in SUBUNITS:
+        amount /= 100
     return MoneyMatch(amount=amount, currency=currency, start=m.start(), end=m.end(), scale=scale or None)
 
 
@@ -89,3 +97,60 @@ def parse_amount(text: str) -> MoneyMatch | None:
     """The first marked amount in ``text``, or None."""
     m = MONEY_RE.search(text)
     return _from_match(m) if m else None
+
+
+# Spelled-out amounts with a currency word: "thirty pounds", "fifty dollars", "a hundred euros", "two thousand rupees".
+WORD_NUMBERS: Final[dict[str, float]] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
+_WORD_NUM = (rf"(?P<wnum>(?:{_TENS})(?:[- ](?:{_UNITS_WORDS}))?|{_UNITS_WORDS}|ten|eleven|twelve|thirteen|fourteen|"
+             r"fifteen|sixteen|seventeen|eighteen|nineteen|an?(?= (?:hundred|thousand|million|lakh|crore)))")
+WORD_MONEY_RE: Final = re.compile(
+    rf"(?<![\w]){_WORD_NUM}(?: (?P<wscale>hundred|thousand|million|billion|lakhs?|crores?|grand))?"
+    rf" (?P<post>{_SUFFIX_WORDS})(?![\w])", re.IGNORECASE)
+
+# A bare number is money in context: after a payment verb ("paid 38.70", "send 200 to"), after "<banking noun> of"
+# ("a payment of 60") or before a banking noun ("the 450 standing order", "a 1200 transfer"). Never a duration,
+# a clock time, a percentage, a count of things or an ordinal.
+_NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|times?\b|x\b|(?:working |business )?days?\b|weeks?\b|months?\b|"
+               r"years?\b|yrs?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b|am\b|pm\b|a\.m|p\.m|"
+               r"o'?clock\b|[:.][0-9]|payments\b|transfers\b|transactions\b|cards\b|accounts\b|people\b|items\b))")
+_PAY_VERB = (r"(?:paid|pay|paying|pays|charged(?: me| us)?|charge me|refund(?:ed)?(?: me)?|send|sent|sending|"
+             r"transfer(?:red)?|move|moved|withdr[ae]wn?|withdraw|deposit(?:ed)?|spent|spend|spending|cost|costs|"
+             r"top(?:ped)? up|topped-up|received|receive|got|get|owe|owes|borrow(?:ed)?|lend|lent|have|had|"
+             r"(?:payment|charge|fee|refund|withdrawal|deposit|transfer|debit|bill|balance|amount|total|loan|"
+             r"salary|rent|cost|price|sum|purchase|transaction) of)")
+_FILLER = r"(?: (?:the|a|an|me|him|her|them|us|back|about|around|roughly|only|just|another|extra|exactly|over))"
+_BANK_NOUN = (r"(?:payment|transfer|standing order|direct debit|deposit|refund|charge|fee|withdrawal|top[- ]?up|"
+              r"bill|debit|credit|purchase|transaction|cheque|check|invoice|overdraft)(?![\w])")
+CONTEXT_AMOUNT_RE: Final = re.compile(
+    rf"(?<![\w]){_PAY_VERB}{_FILLER}?{_FILLER}? (?P<num>{NUMBER}){_NOT_AMOUNT}|"
+    rf"(?<![\w])(?:the|a|an|my|that|this|your) (?P<num2>{NUMBER}) {_BANK_NOUN}|"
+    rf"(?<![\w.,:/-])(?P<num3>(?:[0-9]{{1,3}}(?:,[0-9]{{2,3}})++|[0-9]{{1,7}}+)\.[0-9]{{2}})(?![\w.,:/-])"
+    r"(?! ?(?:am|pm|a\.m|p\.m|hrs?|h)\b)", re.IGNORECASE)
+
+
+def find_word_money(text: str) -> list[MoneyMatch]:
+    """Spelled-out amounts with a currency word after them ("thirty pounds" → 30 GBP)."""
+    found = []
+    for m in WORD_MONEY_RE.finditer(text):
+        words = m.group("wnum").lower().replace("-", " ").split()
+        value = sum(WORD_NUMBERS[w] for w in words) * SCALES.get((m.group("wscale") or "").lower(), 1.0)
+        marker = m.group("post").lower()
+        if marker in SUBUNITS:
+            value /= 100
+        found.append(MoneyMatch(value, CURRENCIES.get(marker), m.start(), m.end(), m.group("wscale")))
+    return found
+
+
+def find_context_amounts(text: str) -> list[MoneyMatch]:
+    """Unmarked numbers that context makes money (payment verb before, banking noun after, two decimals)."""
+    found = []
+    for m in CONTEXT_AMOUNT_RE.finditer(text):
+        group = next(g for g in ("num", "num2", "num3") if m.group(g) is not None)
+        found.append(MoneyMatch(to_number(m.group(group)), None, m.start(group), m.end(group)))
+    return found

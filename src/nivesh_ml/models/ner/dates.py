@@ -28,12 +28,14 @@ WEEKDAYS = {"monday": 0, "mon": 0, "somvar": 0, "tuesday": 1, "tue": 1, "tues": 
 _WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 UNITS = {"day": "day", "din": "day", "working day": "workday", "week": "week", "hafte": "week", "hafta": "week",
          "hafton": "week", "month": "month", "mahine": "month", "mahina": "month", "mahino": "month",
-         "mahinon": "month", "year": "year", "saal": "year", "sal": "year", "varsh": "year", "quarter": "quarter"}
+         "mahinon": "month", "year": "year", "saal": "year", "sal": "year", "varsh": "year", "quarter": "quarter",
+         "business day": "workday", "fortnight": "fortnight"}
 _UNIT_RE = "|".join(sorted(UNITS, key=len, reverse=True))
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "ek": 1, "two": 2, "do": 2, "three": 3, "teen": 3, "four": 4,
                 "char": 4, "five": 5, "paanch": 5, "six": 6, "chhe": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "das": 10, "twelve": 12}
-_NUM_RE = r"\d{1,3}|" + "|".join(NUMBER_WORDS)
+                "ten": 10, "das": 10, "twelve": 12, "eleven": 11, "fifteen": 15, "twenty": 20, "thirty": 30,
+                "a couple of": 2, "couple of": 2, "a few": 3, "few": 3, "several": 3}
+_NUM_RE = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 # Direction words: -1 past, 0 current, +1 next. Hinglish: pichle = last, is = this, agle = next, har = every.
 DIRECTIONS = {"last": -1, "previous": -1, "past": -1, "pichle": -1, "pichhle": -1, "pichla": -1, "pichli": -1,
               "this": 0, "is": 0, "current": 0, "iss": 0, "next": 1, "agle": 1, "agla": 1, "agli": 1,
@@ -96,6 +98,8 @@ def shift(day: date, unit: str, n: int) -> date:
         return day
     if unit in ("week", "weekend"):
         return day + timedelta(weeks=n)
+    if unit == "fortnight":
+        return day + timedelta(weeks=2 * n)
     if unit == "month":
         return day + relativedelta(months=n)
     if unit == "quarter":
@@ -310,14 +314,76 @@ def _since(t: str, ref: date) -> Range | None:
     return start, ref
 
 
+def _ago(t: str, ref: date) -> Range | None:
+    """"5 days ago", "a fortnight back" → that day; "14 days from now", "3 weeks later" → that day."""
+    m = re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s? (ago|back|earlier|before now|from now|from today|later|hence)", t)
+    if not m:
+        return None
+    n = _number(m.group(1)) * (1 if m.group(3) in ("from now", "from today", "later", "hence") else -1)
+    day = shift(ref, UNITS[m.group(2)], n)
+    return day, day
+
+
+def _duration(t: str, ref: date) -> Range | None:
+    """A bare period ("10 days", "a week", "3 months"): the last such period up to the reference day."""
+    m = re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s?", t)
+    if not m:
+        return None
+    return shift(ref, UNITS[m.group(2)], -_number(m.group(1))) + timedelta(days=1), ref
+
+
+def _edge_of(t: str, ref: date) -> Range | None:
+    """"by the end of this year" → reference..year end; "the end of the month" → its last day; "start of ..."."""
+    m = re.fullmatch(rf"(by )?(?:the )?(end|start|beginning|middle|rest) of (?:(the|this|next|last) )?"
+                     rf"(week|month|year|quarter|{_MONTH_RE})", t)
+    if not m:
+        return None
+    if m.group(4) in MONTHS:
+        first, last = month_range(ref.year, MONTHS[m.group(4)])
+    else:
+        first, last = period_containing(shift(ref, m.group(4), DIRECTIONS.get(m.group(3) or "this", 0)), m.group(4))
+    edge = m.group(2)
+    if m.group(1) or edge == "rest":
+        return (ref, last) if ref <= last else (last, last)
+    if edge == "end":
+        return last, last
+    if edge == "middle":
+        middle = first + (last - first) // 2
+        return middle, middle
+    return first, first
+
+
+def _week_weekday(t: str, ref: date) -> Range | None:
+    """"next week Monday", "Friday last week" → that day of that week."""
+    m = re.fullmatch(rf"(last|this|next) week ({_WEEKDAY_RE})|({_WEEKDAY_RE}) (last|this|next) week", t)
+    if not m:
+        return None
+    direction, weekday = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    monday = period_containing(shift(ref, "week", DIRECTIONS[direction]), "week")[0]
+    day = monday + timedelta(days=WEEKDAYS[weekday])
+    return day, day
+
+
+def _recently(t: str, ref: date) -> Range | None:
+    if t in ("recently", "lately"):
+        return ref - timedelta(days=30), ref
+    return None
+
+
 _RULES: tuple[Callable[[str, date], Range | None], ...] = (
-    _fixed, _since, _period, _last_n, _in_n, _every_n, _weekday, _festival, _fiscal, _season, _numeric,
-    _named_month)
+    _fixed, _since, _period, _last_n, _in_n, _ago, _edge_of, _week_weekday, _every_n, _weekday, _festival, _fiscal,
+    _season, _numeric, _named_month, _duration, _recently)
 
 
 def _clean(text: str) -> str:
     t = re.sub(r"\s+", " ", text.strip().lower()).strip(" .,;:!?")
-    return re.sub(r"^(the|on|by|till|until) ", "", t)
+    if not t.startswith(("by the ", "the end", "the start", "the beginning", "the middle", "the rest")):
+        t = re.sub(r"^(the|on|by|till|until) ", "", t)
+    t = re.sub(rf"^({_MONTH_RE}) the ", r"\1 ", t)  # "march the 3rd 2021"
+    t = re.sub(rf"^(?:{_WEEKDAY_RE}) the ", "", t)  # "tuesday the 4th" → "4th"
+    if t not in FIXED_DAYS:  # "tomorrow morning", "saturday night": the day
+        t = re.sub(r"(?<=\w) (?:morning|afternoon|evening|night)$", "", t)
+    return t
 
 
 def _resolve_rules(t: str, ref: date) -> Range | None:

@@ -2,7 +2,8 @@
 
 Default (chosen by dev/CV F1, docs/benchmarks/ner.md): blank English tokenizer → rule hints in ``TAG`` →
 regex rules for currency amounts and masked cards (preset entities the model respects) → CNN tok2vec + NER
-(embedding NORM, PREFIX, SUFFIX, SHAPE and the hint) → trimming of edge punctuation.
+(embedding NORM, PREFIX, SUFFIX, SHAPE and the hint) → trimming of edge punctuation → the MONEY/DATE grammar
+layer (grammar.py: proposes MONEY/DATE spans and drops model fragments it rejects).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from spacy.util import compounding, fix_random_seed, minibatch
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.ner.components import GAZETTEER_COMPONENT, TRIM_COMPONENT
 from nivesh_ml.models.ner.data import NerExample, labels_of
+from nivesh_ml.models.ner.grammar import GRAMMAR_COMPONENT
 from nivesh_ml.models.ner.metrics import span_scores
 from nivesh_ml.models.ner.rules import ALL_KINDS, DEFAULT_KINDS, RULES_COMPONENT
 from nivesh_ml.models.ner.tokens import make_blank_nlp
@@ -127,6 +129,7 @@ def build_nlp(labels: Sequence[str], params: NerParams) -> Language:
     if params.rules == "after":
         _add_ruler(nlp, params)  # rules fill only the gaps the model left: they never overwrite a predicted entity
     nlp.add_pipe(TRIM_COMPONENT)
+    nlp.add_pipe(GRAMMAR_COMPONENT)  # the MONEY/DATE grammar decides the final MONEY and DATE spans
     return nlp
 
 

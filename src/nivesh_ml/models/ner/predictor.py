@@ -13,6 +13,7 @@ import spacy
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelMetadata, Predictor
 from nivesh_ml.models.ner import components, rules  # noqa: F401  (register custom components for spacy.load)
+from nivesh_ml.models.ner.grammar import GRAMMAR_COMPONENT
 from nivesh_ml.models.ner.normalise import normalise_value
 
 PIPELINE_DIR = "pipeline"
@@ -68,6 +69,8 @@ class NerPredictor(Predictor):
     def __init__(self, directory: Path) -> None:
         self.metadata = ModelMetadata.read(directory)
         self.nlp = spacy.load(Path(directory) / PIPELINE_DIR)
+        if GRAMMAR_COMPONENT not in self.nlp.pipe_names:  # a model saved before the grammar layer existed
+            self.nlp.add_pipe(GRAMMAR_COMPONENT)
 
     def predict(self, batch: Sequence[Any]) -> list[dict[str, Any]]:
         """``[{"entities": [{text, label, start, end, value}]}]``, one per input, in order."""

@@ -1,0 +1,168 @@
+"""The MONEY/DATE grammar layer (DESIGN.md §7–§8, docs/training.md "Span conventions").
+
+The grammar proposes MONEY spans (through ``nivesh_ml.text.money``, the one money grammar: currency before or
+after the number, scale words, spelled-out amounts, bare amounts after a payment verb or before a banking noun)
+and DATE spans (whole temporal expressions: "5 days ago", "in 10 days", "14 days from now", "by the end of this
+year", "next week Monday", "March the 3rd 2021"; never clock times). After the statistical model it decides the
+final MONEY and DATE entities: a model MONEY/DATE span survives only when the grammar accepts it (no leading
+preposition, MONEY made only of number/currency/scale words, no duration or clock time as MONEY, a DATE that
+resolves to a date); where spans overlap the longer one wins, the grammar's on a tie. The model keeps CATEGORY,
+MERCHANT and ACCOUNT.
+
+Every pattern is linear: single literal spaces, bounded digit runs, alternations of fixed words.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from nivesh_ml.text import money
+
+GRAMMAR_COMPONENT = "nivesh_grammar"
+GRAMMAR_LABELS = ("MONEY", "DATE")
+
+_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+          r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)")
+_MONTH_ALONE = (r"(?:january|february|march|april|june|july|august|september|october|november|december|"
+                r"jan|feb|apr|jun|jul|aug|sept|oct|nov|dec)")  # "may" and "mar" alone are usually not months
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DAYPART = r"(?: (?:morning|afternoon|evening|night))?"
+_ORD = r"[0-9]{1,2}(?:st|nd|rd|th)"
+_COUNT = (r"(?:[0-9]{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+          r"thirty|a couple of|a few|couple of|few|several)")
+_UNIT = r"(?:(?:working |business )?days?|weeks?|fortnights?|months?|years?|quarters?)"
+_DIRECTION = r"(?:last|this|next|every|each|per|past|previous|coming|upcoming|current)"
+_PERIOD = (rf"(?:{_UNIT}|weekend|{_WEEKDAY}|{_MONTH_ALONE}|summer|winter|spring|autumn|holidays?|billing cycle|"
+           r"financial year|tax year|fy)")
+
+DATE_SOURCES: tuple[str, ...] = (
+    # offsets and periods: "5 days ago", "in 10 days", "14 days from now", "within 5 working days", "a week"
+    rf"\b(?:(?:in|within) )?{_COUNT} {_UNIT}(?: (?:ago|from now|from today|later|back|earlier|before now|time))?\b",
+    # day words: "yesterday", "tomorrow morning", "the day before yesterday", "this afternoon", "recently"
+    r"\b(?:the day (?:before yesterday|after tomorrow)|yesterday|today|tomorrow|tonight|last night|"
+    r"this (?:morning|afternoon|evening))(?: (?:morning|afternoon|evening|night))?\b|\b(?:recently|lately)\b",
+    # "last month", "next 6 months", "per day", "every weekend", "last summer", "next Friday night"
+    rf"\b{_DIRECTION}(?: [0-9]{{1,3}}| {_COUNT})? {_PERIOD}{_DAYPART}\b",
+    # "next week Monday", "Monday next week"
+    rf"\b(?:last|this|next) week {_WEEKDAY}\b|\b{_WEEKDAY} (?:last|this|next) week\b",
+    # "by the end of this year", "the end of the month", "the start of next month", "end of March", "month end"
+    rf"\b(?:by )?(?:the )?(?:end|start|beginning|middle|rest) of (?:the |this |next |last )?"
+    rf"(?:week|month|year|quarter|day|{_MONTH})\b|\b(?:month|year|quarter)[- ]end\b",
+    # "Friday", "Tuesday the 4th", "Saturday night"
+    rf"\b{_WEEKDAY}(?: the {_ORD})?{_DAYPART}\b",
+    # "March the 3rd 2021", "June 15th", "3rd of May", "12 Feb 2024", "January 2022", "December"
+    rf"\b{_MONTH}\.?(?: the)? [0-9]{{1,2}}(?:st|nd|rd|th)?(?:,? [0-9]{{4}})?\b",
+    rf"\b[0-9]{{1,2}}(?:st|nd|rd|th)?(?: of)?[ -]{_MONTH}\.?(?:,?[ -][0-9]{{4}})?\b",
+    rf"\b{_MONTH_ALONE}(?:,? [0-9]{{4}})?\b|\b(?:may|mar) [0-9]{{4}}\b",
+    # "the 28th", "on 20th", "1st of every month"
+    rf"(?:(?<=the )|(?<=on )|(?<=by )){_ORD}(?: of (?:every|each|the) month)?\b",
+    # numeric dates and years after a preposition: "15/06/2023", "2024-08-20", "01-Sep-24", "in 2023"
+    r"\b[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}\b|\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b|\b[0-9]{1,2}[A-Za-z]{3}[0-9]{2}\b",
+    r"(?:(?<=in )|(?<=since )|(?<=by )|(?<=for )|(?<=of )|(?<=until )|(?<=till )|(?<=before )|(?<=after )|"
+    r"(?<=during ))(?:19|20)[0-9]{2}\b",
+    # Hinglish: "kal", "parso", "pichle mahine", "agle 3 mahine", "har hafte", "5 saal", "5 tarikh"
+    r"\b(?:kal|parso|parson|aaj)(?: (?:raat|subah|shaam))?\b|"
+    r"\b(?:pichle|pichhle|agle|is|iss|har)(?: [0-9]{1,3})? (?:hafte|mahine|saal|din|week|month|year)\b|"
+    r"\b[0-9]{1,2} (?:saal|din|mahine|hafte|tarikh|tareekh)\b",
+)
+# Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
+_CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
+                    r"\bo'?clock\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
+_LEADING_WORDS = frozenset({"on", "at", "for", "to", "from", "of", "with", "about", "around", "after", "before",
+                            "by", "till", "until", "during", "as", "the", "a", "an", "and", "or", "my", "your",
+                            "over", "under", "into", "than", "is", "was", "in", "within"})
+# Tokens a MONEY span may be made of (besides numbers): currency and scale words, spelled-out numbers.
+_MONEY_WORDS = frozenset({*money.CURRENCIES, *money.SCALES, *money.WORD_NUMBERS, "and", "/-", "-", ".", ","})
+_MONEY_TOKEN = re.compile(r"(?:[₹$€£¥]|rs\.?|inr|us\$)?[0-9][0-9,.]{0,24}(?:k|l|cr|lpa|mn|m|bn|/-|[₹$€£¥])?",
+                          re.IGNORECASE)
+_AFTER_NUMBER = re.compile(r" ?(?:[:.][0-9]|(?:am|pm|a\.m|p\.m|o'?clock|hrs?|hours?|minutes?|mins?|"
+                           r"(?:working |business )?days?|weeks?|months?|years?|%|percent)\b)", re.IGNORECASE)
+_REFERENCE = date(2025, 1, 15)  # any fixed day: acceptance only asks whether a DATE resolves at all
+
+
+DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(source, re.IGNORECASE) for source in DATE_SOURCES)
+
+
+def money_char_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans the money grammar marks as MONEY."""
+    found = [*money.find_money(text), *money.find_word_money(text), *money.find_context_amounts(text)]
+    return [m.span for m in found]
+
+
+def date_char_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans the date grammar marks as DATE ("since" joins the expression it precedes)."""
+    spans = []
+    for pattern in DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            start = m.start()
+            if text[max(0, start - 6):start].lower() == "since ":
+                start -= 6
+            spans.append((start, m.end()))
+    return spans
+
+
+def _char_span(doc: Doc, start: int, end: int, label: str) -> Span | None:
+    return doc.char_span(start, end, label=label) or doc.char_span(start, end, label=label, alignment_mode="contract")
+
+
+def grammar_spans(doc: Doc) -> list[Span]:
+    """MONEY and DATE spans the grammar proposes, on token boundaries, not overlapping (longest first)."""
+    text = doc.text
+    spans = [s for s in (_char_span(doc, a, b, "MONEY") for a, b in money_char_spans(text)) if s is not None]
+    spans += [s for s in (_char_span(doc, a, b, "DATE") for a, b in date_char_spans(text)) if s is not None]
+    return filter_spans(spans)
+
+
+def accepts_money(span: Span) -> bool:
+    """A MONEY span made only of one number plus currency/scale/number words, not a duration or clock time."""
+    numbers, has_amount = 0, False
+    for token in span:
+        word = token.lower_
+        if _MONEY_TOKEN.fullmatch(word):
+            numbers += 1
+            has_amount = True
+        elif word in money.WORD_NUMBERS:
+            has_amount = True
+        elif word not in _MONEY_WORDS:
+            return False
+    if numbers > 1 or not has_amount or span[0].lower_ in ("a", "an", "and"):
+        return False
+    return not _AFTER_NUMBER.match(span.doc.text, span.end_char)
+
+
+def accepts_date(span: Span) -> bool:
+    """A DATE span that starts on a content word, holds no clock time and resolves to a date."""
+    from nivesh_ml.models.ner.dates import resolve_date
+
+    text = span.text
+    if span[0].lower_ in _LEADING_WORDS or _CLOCK.search(text):
+        return False
+    return resolve_date(text, _REFERENCE) is not None
+
+
+class GrammarLayer:
+    """Final MONEY/DATE entities: grammar spans plus the model's MONEY/DATE spans the grammar accepts."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        proposed = grammar_spans(doc)
+        model = [e for e in doc.ents if e.label_ in GRAMMAR_LABELS]
+        others = [e for e in doc.ents if e.label_ not in GRAMMAR_LABELS]
+        proposed_keys = {(s.start, s.end, s.label_) for s in proposed}
+        accepted = [e for e in model if (e.start, e.end, e.label_) in proposed_keys
+                    or (accepts_money(e) if e.label_ == "MONEY" else accepts_date(e))]
+        candidates = filter_spans([*proposed, *accepted])  # longest wins; the grammar's on a tie (listed first)
+        taken = {i for span in others for i in range(span.start, span.end)}
+        kept = [s for s in candidates if not taken.intersection(range(s.start, s.end))]
+        doc.ents = sorted([*others, *kept], key=lambda s: s.start)
+        return doc
+
+
+@Language.factory(GRAMMAR_COMPONENT)
+def make_grammar(nlp: Language, name: str) -> GrammarLayer:
+    """The MONEY/DATE grammar layer (runs last)."""
+    return GrammarLayer()
