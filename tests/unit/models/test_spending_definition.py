@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nivesh_ml.errors import NotFound
@@ -66,3 +67,20 @@ def test_learned_weights_favour_the_family_that_backtests_well_and_drive_the_wei
     assert chosen.model == WEIGHTED
     assert np.allclose(chosen.point, 1000.0, atol=10.0)
     assert np.all(chosen.lower <= chosen.point) and np.all(chosen.point <= chosen.upper)
+
+
+def test_median_level_ignores_a_one_off_spike_and_is_chosen_by_the_backtest_on_a_lumpy_household() -> None:
+    from nivesh_ml.models.spending.forecasters import MeanLast12, MedianLevel
+    from nivesh_ml.models.spending.selection import run_series
+
+    rng = np.random.default_rng(4)
+    y = 30000.0 + rng.normal(0, 600.0, 24)
+    y[[5, 11, 17, 20]] += [60000.0, 45000.0, 80000.0, 50000.0]  # a lumpy household: one-off bills
+    start = pd.Period("2023-01", "M")
+    exog = np.zeros((27, 0))
+    assert abs(MedianLevel().forecast(y, start, exog, 3)[0] - 30000.0) < 1000.0
+    assert MeanLast12().forecast(y, start, exog, 3)[0] > 40000.0
+    cfg = ForecastConfig(eligible=["mean_12", "median_12"], blend=False, winsorise=0.0)
+    run = run_series(TOTAL, y, np.full(24, 30.0), start, exog, 3,
+                     {"mean_12": MeanLast12(), "median_12": MedianLevel()}, cfg)
+    assert select(run, 3, cfg).model == "median_12"

@@ -1,4 +1,5 @@
-"""Monthly forecasters behind one interface: seasonal naive, mean of 12 months, AutoETS, AutoARIMA, Prophet.
+"""Monthly forecasters behind one interface: seasonal naive, mean and median of 12 months, AutoETS, AutoARIMA,
+Prophet.
 
 Each takes a history ``y`` (one value per month, oldest first), the month it starts, exogenous festival
 features for history + future rows, and returns point forecasts (non-negative) for ``horizon`` months.
@@ -64,6 +65,23 @@ class MeanLast12:
                  n_spec: int | None = None) -> np.ndarray:
         """Point forecasts."""
         return np.full(horizon, float(np.mean(y[-SEASON:])))
+
+
+@dataclass
+class MedianLevel:
+    """Median of the last 12 months (all months when fewer): a level that one-off spikes do not move.
+
+    Lumpy households (a wedding, a hospital bill, a laptop) make the mean of a year chase last year's spike;
+    the median ignores it, and sits where a month's absolute (and percentage) error is smallest.
+    """
+
+    name: ClassVar[str] = "median_12"
+    expensive: ClassVar[bool] = False
+
+    def forecast(self, y: np.ndarray, start: pd.Period, exog: np.ndarray, horizon: int,
+                 n_spec: int | None = None) -> np.ndarray:
+        """Point forecasts."""
+        return np.full(horizon, float(np.median(y[-SEASON:])))
 
 
 def _quiet_statsforecast() -> None:
@@ -178,7 +196,8 @@ class ProphetMonthly:
         return np.asarray(np.expm1(pred), dtype=float)
 
 
-ALL_FAMILIES: tuple[str, ...] = ("seasonal_naive", "mean_12", "seasonal_index", "ets", "arima", "prophet", "global")
+ALL_FAMILIES: tuple[str, ...] = ("seasonal_naive", "mean_12", "median_12", "seasonal_index", "ets", "arima", "prophet",
+                                 "global")
 # Built per series from trained state (a shared profile, the pooled model): see forecast.series_runs.
 PER_SERIES: tuple[str, ...] = ("seasonal_index", "global")
 BASELINES: tuple[str, ...] = ("seasonal_naive", "mean_12")
@@ -195,6 +214,8 @@ def build_forecasters(names: list[str] | tuple[str, ...], prophet_params: Mappin
             out[name] = SeasonalNaive()
         elif name == "mean_12":
             out[name] = MeanLast12()
+        elif name == "median_12":
+            out[name] = MedianLevel()
         elif name == "ets":
             out[name] = AutoETSForecaster()
         elif name == "arima":

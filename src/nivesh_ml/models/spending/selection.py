@@ -20,10 +20,10 @@ TOTAL_SERIES = "total"
 TOTAL_KIND, CATEGORY_KIND = "total", "categories"
 SPARSE_FALLBACK = "sparse_mean_12"
 # Blend members: the smoothing models (seasonal naive is too noisy to average in).
-BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "seasonal_index", "ets", "arima", "prophet", "global")
+BLEND_MEMBERS: tuple[str, ...] = ("mean_12", "median_12", "seasonal_index", "ets", "arima", "prophet", "global")
 # Tie-break order: the simpler model wins.
-SIMPLICITY: tuple[str, ...] = (SCHEDULED, "mean_12", "seasonal_naive", "seasonal_index", "ets", BLEND, WEIGHTED,
-                               "global", "arima", "prophet")
+SIMPLICITY: tuple[str, ...] = (SCHEDULED, "mean_12", "median_12", "seasonal_naive", "seasonal_index", "ets", BLEND,
+                               WEIGHTED, "global", "arima", "prophet")
 MAD_TO_SIGMA = 1.4826
 
 
