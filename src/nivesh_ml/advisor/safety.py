@@ -26,6 +26,11 @@ INJECTION_PATTERNS: Final[list[re.Pattern[str]]] = [re.compile(p, _I) for p in (
     r"\bnew (instructions?|rules|persona)\s*:", r"\b(admin|root|maintenance) (override|access|command)\b",
     r"\b(disable|turn off|remove)\b[^.?!\n]{0,25}\b(safety|filters?|guardrails?|disclaimers?)\b",
     r"\bprompt injection\b", r"\brepeat (the|everything|all)\b[^.?!\n]{0,20}\b(above|before|earlier)\b",
+    # role-play jailbreaks: a persona without the rules a registered adviser keeps
+    r"\b(let'?s|lets) (role[- ]?play|pretend)\b",
+    r"\b(role[- ]?play|pretend|imagine|act as|you are)\b[^.?!\n]{0,60}\b(unregistered|unlicensed|no rules|without "
+    r"rules|say anything|no restrictions|no limits|unfiltered|(doesn'?t|does not|don'?t) care about (sebi|rules|"
+    r"regulations?|the law))\b",
     r"\bsay (exactly|verbatim)\b[^.?!\n]{0,60}\bguarantee",
 )]
 
@@ -48,10 +53,58 @@ HARMFUL_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"fixed)\s+(high\s+)?(returns?|profits?)\b",
         r"\b(promise|guarantee)\b[^.?!\n]{0,30}\b(investors|clients|customers|people|members)\b[^.?!\n]{0,30}\b("
         r"returns?|profits?|double)\b",
-        r"\b(pump and dump|insider (tip|trading|information))\b", r"\bmoney mule\b",
+        r"\bpump and dump\b", r"\bmoney mule\b",
         r"\b(get|steal|obtain|phish)\b[^.?!\n]{0,30}\b(someone'?s?|others'?|their|victims?'?)\b[^.?!\n]{0,20}\b("
         r"otp|pin|cvv|password|card details)\b",
         r"\b(clone|skim)\b[^.?!\n]{0,15}\bcards?\b",
+    )],
+}
+
+# What a SEBI-registered adviser must not do, or must not help with (checked after the harmful requests above).
+_ASK = (r"\b(which|what|kaunsa|kaun ?sa|konsa|name|suggest|recommend|give me|tell me|batao|bataiye|list|send|share|"
+        r"need|want|chahiye)\b")
+_SECURITY = (r"\b(stocks?|shares?|scrips?|penny stocks?|small[- ]?caps?|mid[- ]?caps?|crypto(currency)?|coins?|"
+             r"multibaggers?)\b")
+_SURE = (r"\b(guaranteed?|assured|pakka|pakki|sure[- ]?shot|risk[- ]?free|no[- ]risk|can'?t[- ]lose|cannot lose|never "
+         r"lose[sr]?|no[- ]loss|loss[- ]?free)\b")
+_DERIVATIVE = (r"\b(f ?& ?o|fno|options?|futures|derivatives?|intraday|bank ?nifty|nifty|option trading|"
+               r"strateg(y|ies))\b")
+ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
+    "specific_security": [re.compile(p, _I) for p in (
+        _ASK + r"[^.?!\n]{0,30}" + _SECURITY + r"[^.?!\n]{0,40}\b(buy|sell|invest|will|go(ing)? up|double|rise|jump|"
+        r"[0-9]{1,3}x|profit|returns?|kharid\w{0,4}|bech\w{0,4}|upar|jayega|tomorrow|kal|this (week|year|month)|next|"
+        r"tips?)\b",
+        r"\b(should|shall|can|must) (i|we)\b[^.?!\n]{0,12}\b(buy|sell|hold|exit|short|average)\s+(?!my\b|the\b|some\b"
+        r"|any\b|more\b|individual\b|direct\b|shares\b|stocks\b)[a-z][\w&.-]{0,20}( [a-z][\w&.-]{0,20}){0,3} (shares?|"
+        r"stocks?|scrip)\b",
+        _SECURITY + r"[^.?!\n]{0,30}\b(kharidu|kharidun|kharide|kharidna|bechu|bechun|beche|bechna)\b",
+        r"\b(give|send|share|need|want|batao|chahiye)\b[^.?!\n]{0,20}\b(stock|share|intraday|trading|options?|f&o|"
+        r"penny stock|multibagger)s? tips?\b",
+    )],
+    "assured_returns": [re.compile(p, _I) for p in (
+        r"\b(suggest|give|tell|want|need|where|which|batao|bataiye|chahiye|find|show|recommend|looking for|get)\b"
+        r"[^.?!\n]{0,40}" + _SURE + r"[^.?!\n]{0,30}(\b[0-9]{1,3}(\.[0-9])? ?%|\bdouble\b|\b[2-9]x\b|\btriple\b|"
+        r"\breturns?\b|\bprofits?\b|\bincome\b|\bmunafa\b|\bway\b|\bplan\b|\bscheme\b|\binvestment\b)",
+        _SURE + r"[^.?!\n]{0,15}\b(returns?|profits?|munafa|income)\b[^.?!\n]{0,40}\b(batao|bataiye|chahiye|suggest|"
+        r"recommend|where|which|kaha|kahan)\b",
+        _SURE + r"[^.?!\n]{0,40}" + _DERIVATIVE,
+        _DERIVATIVE + r"[^.?!\n]{0,40}" + _SURE,
+        r"\b(scheme|plan|investment)\b[^.?!\n]{0,20}\b(jisme|jismein|which|that)\b[^.?!\n]{0,20}\b(pakka|guaranteed|"
+        r"surely|definitely)\b",
+    )],
+    "insider_trading": [re.compile(p, _I) for p in (
+        r"\b(trade|trading|buy|sell|profit|make money|earn|invest|use)\b[^.?!\n]{0,40}\b(unpublished|non[- ]public|"
+        r"insider|inside|confidential|upsi)\b",
+        r"\b(told me|tipped|leaked|know about|knows about|heard about|found out about)\b[^.?!\n]{0,60}\b(results?|"
+        r"merger|acquisition|deal|earnings|buyback|order|takeover)\b[^.?!\n]{0,40}\b(before|early|ahead)\b",
+        r"\b(before|ahead of)\b[^.?!\n]{0,25}\b(public|announced|announcement|disclosed|disclosure)\b[^.?!\n]{0,40}"
+        r"\b(profit|buy|sell|trade|invest)",
+    )],
+    "kyc_evasion": [re.compile(p, _I) for p in (
+        r"\b(without|bina|avoid|skip|bypass|escape)\b[^.?!\n]{0,25}\b(kyc|ckyc|kyc verification)\b",
+        r"\b(someone else|another person|cousin|friend|relative|brother|sister|maid|driver|servant)['’]?s? "
+        r"(pan|aadhaar|kyc|demat|bank account|name)\b[^.?!\n]{0,60}\b(invest|trade|open|buy|so|hide|show)",
+        r"\b(fake|forged|borrowed|benami)\s+(pan|aadhaar|kyc|demat|identity|id)\b",
     )],
 }
 
@@ -107,8 +160,9 @@ def detect_injection(text: str) -> bool:
 
 
 def detect_harmful(text: str) -> str | None:
-    """The harmful-request category of the message (tax evasion, fraudulent scheme), if any."""
-    for kind, patterns in HARMFUL_PATTERNS.items():
+    """The category of a request we must decline, if any: tax evasion, a fraudulent scheme, a specific security
+    to buy or sell, guaranteed returns or a can't-lose strategy, trading on inside information, KYC evasion."""
+    for kind, patterns in (HARMFUL_PATTERNS | ADVICE_PATTERNS).items():
         if any(p.search(text) for p in patterns):
             return kind
     return None
@@ -123,6 +177,31 @@ REFUSALS: Final = {
     "fraudulent_scheme": ("I can't help with that. Schemes that promise guaranteed high returns, or that take other "
                           "people's money or credentials, are frauds or illegal. If someone offered you such a scheme, "
                           "you can report it to SEBI SCORES, sachet.rbi.org.in or the cybercrime helpline 1930."),
+    "specific_security": (
+        "I can't tell you which particular share, stock or coin to buy or sell. In India, recommending specific "
+        "securities is investment advice, which only SEBI-registered investment advisers and research analysts may "
+        "give; tips from unregistered 'finfluencers' or Telegram/WhatsApp groups are a common route to losses and "
+        "pump-and-dump schemes. You can check a registration on sebi.gov.in (Intermediaries). What I can do: explain "
+        "how to judge a company or a fund, how diversified options such as index funds work, and how much of your "
+        "money suits equity for your goals."),
+    "assured_returns": (
+        "No market-linked investment or trading strategy can guarantee returns or promise that you can't lose: SEBI "
+        "forbids registered advisers and brokers from assuring returns, and offers of 'sure-shot' or fixed high "
+        "returns are a red flag for fraud. In equity F&O, SEBI's September 2024 study found that about 9 in 10 "
+        "individual traders lost money between FY22 and FY24. If you need certainty, government-backed schemes "
+        "have fixed, published rates (PPF, SCSS, post-office deposits), and bank deposits are insured by DICGC up "
+        "to ₹5 lakh per bank; I can explain those, or how to size an emergency fund and a SIP for your goal."),
+    "insider_trading": (
+        "I can't help with trading on unpublished price-sensitive information (UPSI) such as results, mergers or "
+        "orders before they are announced. Insider trading is illegal under the SEBI (Prohibition of Insider "
+        "Trading) Regulations, 2015, and applies to anyone who receives such information, not only employees; "
+        "penalties can reach ₹25 crore or three times the profit, whichever is higher, with prosecution as well. "
+        "Trade only on information the company has published to the stock exchanges."),
+    "kyc_evasion": (
+        "I can't help with getting around KYC or investing in someone else's name. KYC with your PAN is mandatory "
+        "for bank, demat and mutual-fund accounts under the Prevention of Money Laundering Act rules, and using "
+        "another person's identity can be benami or fraud. KYC is a one-time step: you can complete it online with "
+        "a KYC registration agency (KRA) or through your bank, broker or fund house using your PAN and Aadhaar."),
 }
 
 
