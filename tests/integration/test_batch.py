@@ -19,8 +19,10 @@ from nivesh_ml.models.anomaly import FAMILY as ANOMALY
 from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyPredictor
 from nivesh_ml.models.credit import FAMILY as CREDIT
 from nivesh_ml.models.credit.predictor import CreditPredictor
+from nivesh_ml.models.spending import FAMILY as SPENDING
 from nivesh_ml.pipelines.backfill import ingest_file
 from nivesh_ml.pipelines.batch import EngineOptions
+from nivesh_ml.pipelines.forecast_files import forecast_file
 from nivesh_ml.pipelines.scoring import score_file
 from nivesh_ml.pipelines.wiring import transaction_repository
 
@@ -36,7 +38,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("batch-data")
     raw = generate_transactions(30, 3, seed=11)
     raw.to_csv(folder / "txns.csv", index=False)
-    raw.to_parquet(folder / "txns.parquet", index=False)
+    raw.to_parquet(folder / "txns.parquet", index=False, row_group_size=1000)
     applicants = generate_applicants(600, seed=5)
     applicants.to_csv(folder / "applicants.csv", index=False)
     applicants.to_parquet(folder / "applicants.parquet", index=False)
@@ -77,8 +79,7 @@ def test_anomaly_scores_in_partitions_equal_the_in_process_scores(files: dict[st
     got = read_output(out)
     assert summary["scored"] == len(got) == len(expected)
     assert summary["flagged"] == int(expected["is_anomaly"].sum()) > 0
-    if source == "csv":
-        assert summary["partitions"] > 1
+    assert summary["partitions"] > 1
     assert list(got.columns) == ["transaction_id", "score", "is_anomaly", "reasons"]
     both = expected.merge(got, on="transaction_id", suffixes=("", "_batch"), validate="one_to_one")
     assert len(both) == len(expected)
@@ -200,3 +201,35 @@ def test_bad_rows_are_reported_by_line_and_the_rest_ingested(store_settings: Set
     assert reasons[2].startswith("currency:") and "XYZ" in reasons[2]
     assert summary["transactions"] == summary["added"] == len(rows) - 3
     assert sum(len(s["history"]) for s in stored_state(store_settings).values()) == len(rows) - 3
+
+
+@pytest.fixture(scope="module")
+def spending(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("spending")
+    frame = generate_transactions(6, 14, seed=5)
+    frame.to_parquet(folder / "txns.parquet", index=False, row_group_size=500)  # several partitions
+    trained = SPENDING.train(frame, {"calibration_users": 1,
+                                     "config": {"eligible": ["seasonal_naive", "mean_12"]}})
+    SPENDING.save(trained, folder / "model")
+    return folder / "txns.parquet", folder / "model"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_forecasts_from_a_file_equal_the_one_user_forecasts(spending: tuple[Path, Path], tmp_path: Path,
+                                                            suffix: str) -> None:
+    data, model_dir = spending
+    out = tmp_path / f"forecasts{suffix}"
+    options = EngineOptions(scheduler="inprocess", partition_mb=0.1)
+    summary = forecast_file(data, out, model_dir, 3, options, prophet_categories=None)
+    frame = load_transactions(data)
+    assert summary["users"] == frame["user_id"].nunique() == 6 and summary["failed"] == 0
+    assert summary["partitions"] > 1
+    got = read_output(out)
+    predictor = SPENDING.load(model_dir)
+    for user_id, rows in frame.groupby("user_id"):
+        expected = predictor.forecast(predictor.history(rows.to_dict(orient="records")), 3).to_response()
+        mine = got[got["user_id"] == user_id]
+        total = mine[mine["series"] == "total"].sort_values("month")
+        assert total["amount"].tolist() == pytest.approx([r["amount"] for r in expected["total"]])
+        assert total["month"].tolist() == [r["month"] for r in expected["total"]]
+        assert len(mine) == len(expected["total"]) + len(expected["forecast"])

@@ -80,3 +80,9 @@ def test_batch_commands_reject_an_unsupported_file_cleanly(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert "unsupported file type" in result.stderr
+
+
+def test_forecast_batch_out_needs_data(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "forecast", "batch", "--out", str(tmp_path / "f.parquet"))
+    assert result.returncode == 2
+    assert "--out goes with --data" in result.stderr and "Traceback" not in result.stderr

@@ -83,23 +83,41 @@ def forecast_batch_command(
         min=0, help="categories per user Prophet may model (default 0: the total only, the batch budget; "
                     "the trained serving setting is usually 2)")] = 0,
     model_ref: Annotated[str | None, typer.Option("--model", help="dir, version or champion")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="transactions file (.csv/.parquet): forecast its users, no feature store")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="with --data: output .parquet (a folder of parts) or .csv")] = None,
+    partition_mb: Annotated[float, typer.Option(min=0.01, help="with --data: MB of input per partition")] = 32.0,
 ) -> None:
-    """Forecast every user with a stored history into the feature store (namespace ``forecast``)."""
+    """Forecast every user with a stored history into the feature store (namespace ``forecast``), or every
+    user of ``--data`` into ``--out``."""
     from rich.progress import Progress
 
     from nivesh_ml.models.spending.batch import BatchOptions, run_batch
 
+    if data is None and out is not None:
+        fail("--out goes with --data (without --data, forecasts go to the feature store)")
     settings = cli_settings()
     directory, version = _model(settings, model_ref)
-    options = BatchOptions(months=months, partition_size=partition_size, n_workers=workers,
-                           prophet_categories=prophet_categories)
     with Progress(transient=True) as bar:
         task = bar.add_task("forecasting", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = run_batch(settings, directory, scheduler, options, model_version=version, progress=progress)
+        if data is not None:
+            from nivesh_ml.pipelines.batch import EngineOptions
+            from nivesh_ml.pipelines.forecast_files import forecast_file
+
+            engine = EngineOptions(scheduler=scheduler, workers=workers, partition_mb=partition_mb)
+            summary = forecast_file(data, out or settings.var_dir / "forecasts.parquet", directory, months,
+                                    engine, prophet_categories, progress)
+            summary["model_version"] = version
+        else:
+            options = BatchOptions(months=months, partition_size=partition_size, n_workers=workers,
+                                   prophet_categories=prophet_categories)
+            summary = run_batch(settings, directory, scheduler, options, model_version=version,
+                                progress=progress)
     print_json(summary)
 
 
