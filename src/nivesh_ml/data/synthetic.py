@@ -32,6 +32,7 @@ from nivesh_ml.data.synthetic_catalog import (
     SALARY_TIER_FACTOR,
 )
 from nivesh_ml.data.synthetic_credit import generate_applicants
+from nivesh_ml.data.synthetic_messy import RealDataNoise, add_real_data_noise
 from nivesh_ml.data.synthetic_recurring import commitment_rows, housing_rows, salary_rows, utility_rows
 from nivesh_ml.data.synthetic_rows import Rows, concat_rows, to_table
 from nivesh_ml.data.synthetic_streams import discretionary_rows, households
@@ -154,15 +155,18 @@ def transaction_tables(n_users: int, months: int, seed: int = 42, start: date = 
             yield future.result()
 
 
-def generate_transactions(n_users: int, months: int, seed: int = 42, start: date = DEFAULT_START) -> pd.DataFrame:
+def generate_transactions(n_users: int, months: int, seed: int = 42, start: date = DEFAULT_START,
+                          noise: RealDataNoise | None = None) -> pd.DataFrame:
     """Transactions of ``n_users`` simulated users over ``months`` months from ``start``.
 
     Columns: transaction_id, user_id, timestamp (ISO 8601, IST wall clock), amount, currency,
     direction, merchant, category, channel, description, city, country, latitude, longitude,
-    is_anomaly, anomaly_kind. Sorted by user then time.
+    is_anomaly, anomaly_kind. Sorted by user then time. ``noise`` adds what real bank data has (refunds,
+    own-account transfers, card bills, other spellings, missing months: ``synthetic_messy``); default: none.
     """
     tables = list(transaction_tables(n_users, months, seed, start))
-    return pa.concat_tables(tables).to_pandas()
+    frame = pa.concat_tables(tables).to_pandas()
+    return frame if noise is None else add_real_data_noise(frame, noise)
 
 
 def write_dataset(out_dir: Path, n_users: int, months: int, seed: int = 42, start: date = DEFAULT_START,
