@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nivesh_ml.advisor.breaker import MIN_ATTEMPT_S, CircuitBreaker, DeadlineReached, call_with_retries
 from nivesh_ml.advisor.calculators import run_tool
+from nivesh_ml.advisor.grounding import ungrounded_numbers
 from nivesh_ml.advisor.history import ChatHistory, Message, create_history
 from nivesh_ml.advisor.providers.base import (
     AdviceRequest,
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_MESSAGE_CHARS = 4000
 FOLLOW_UP_WORDS = 6
+PASSAGES_PER_TURN = 5
 SYSTEM_PROMPT = (
     "You are Nivesh, a careful personal-finance assistant for people in India. Answer briefly and clearly, in "
     "the user's language (English or Hinglish). Ground your answer in the reference passages below and say so "
@@ -156,11 +158,18 @@ def _sources(hits: list[Hit], passages: list[Passage]) -> list[dict[str, str]]:
     return [{"title": h.title, "snippet": best.get(h.slug, h.snippet)} for h in hits]
 
 
-def _system_prompt(hits: list[Hit], retriever: Retriever, spending: dict[str, float],
-                   calculation: ToolCall | None) -> str:
-    parts = [SYSTEM_PROMPT, f"Today is {date.today().isoformat()}.", "Reference passages:"]
-    for i, hit in enumerate(hits, 1):
-        parts.append(f"[{i}] {hit.title} (as of {hit.as_of}; source: {hit.authority}): {retriever.passage(hit)}")
+def _system_prompt(passages: list[Passage], spending: dict[str, float], calculation: ToolCall | None) -> str:
+    """The LLM's instructions and the extracted answer passages (the same sentences the offline answer uses)."""
+    parts = [SYSTEM_PROMPT, f"Today is {date.today().isoformat()}."]
+    if passages:
+        parts.append("Reference passages (most relevant first; use only figures that appear here or in a "
+                     "calculator result):")
+    else:
+        parts.append("No reference passage covers this question: say so plainly and point the user to the "
+                     "official source (Income Tax Department, RBI, SEBI, PFRDA, India Post) instead of guessing.")
+    for i, passage in enumerate(passages, 1):
+        parts.append(f"[{i}] {passage.title}, {passage.heading} (as of {passage.as_of}; source: "
+                     f"{passage.authority}): {passage.text}")
     if spending:
         parts.append("The user's own data: " + describe_spending(spending))
     if calculation is not None:
@@ -178,13 +187,21 @@ def _generate(advisor: Advisor, request: AdviceRequest, metrics: AdvisorMetrics 
         retries = advisor.settings.advisor.max_retries
         if deadline.remaining() < MIN_ATTEMPT_S:  # the turn's own steps used the budget up
             raise DeadlineReached(provider.name, deadline.remaining())
-        return call_with_retries(lambda: provider.generate(request, deadline), advisor.breaker, retries,
-                                 deadline=deadline), []
+        answer = call_with_retries(lambda: provider.generate(request, deadline), advisor.breaker, retries,
+                                   deadline=deadline)
     except ProviderError as exc:
         log.warning("advisor provider %s failed, answering offline: %s", provider.name, exc)
         if metrics is not None:
             metrics.provider_fallbacks.labels(provider=provider.name).inc()
         return advisor.offline.generate(request), [f"provider_fallback:{provider.name}"]
+    invented = ungrounded_numbers(answer.text, request, answer.tool_calls)
+    if invented:  # a figure the model was not given: answer from the passages instead
+        log.warning("advisor provider %s gave %d ungrounded figure(s); answering offline", provider.name,
+                    len(invented))
+        if metrics is not None:
+            metrics.provider_fallbacks.labels(provider=provider.name).inc()
+        return advisor.offline.generate(request), ["ungrounded_numbers"]
+    return answer, []
 
 
 def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None = None, *,
@@ -218,9 +235,9 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
     history = advisor.history.get(user_id, session_id)
     query = retrieval_query(screen.text, history)
     hits = advisor.retriever.search(query, k=3)
-    passages = advisor.retriever.answer_passages(query, hits)
+    passages = advisor.retriever.answer_passages(query, hits, k=PASSAGES_PER_TURN)
     # The offline composer needs no prompt; building (and redacting) one is only for LLM providers.
-    system = _system_prompt(hits, advisor.retriever, spending, calculation) if advisor.provider else ""
+    system = _system_prompt(passages, spending, calculation) if advisor.provider else ""
     request = AdviceRequest(system=system,
                             message=screen.text, history=history, hits=hits, passages=passages, topic=route.topic,
                             calculation=calculation, spending=spending)
