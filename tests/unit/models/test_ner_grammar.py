@@ -66,6 +66,8 @@ def test_model_fragments_the_grammar_rejects() -> None:
     assert not accepts_date(_span("do this definitely before", 1, 4, "DATE"))
     assert not accepts_date(_span("on the 5th", 0, 3, "DATE"))  # starts on a preposition
     assert not accepts_date(_span("tomorrow at half past six", 0, 5, "DATE"))  # holds a clock time
+    assert not accepts_date(_span("my transfer last Wednesday of 2,500 euros", 2, 5, "DATE"))  # ends on "of"
+    assert not accepts_date(_span("it's 3 am and my card won't work", 3, 4, "DATE"))  # a clock time
     assert accepts_date(_span("last Diwali we spent a lot", 0, 2, "DATE"))
 
 

@@ -73,6 +73,8 @@ DATE_SOURCES: tuple[str, ...] = (
 # Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
 _CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
                     r"\bo'?clock\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
+_CLOCK_AFTER = re.compile(r" ?(?:[:.][0-9]{2}\b|(?:am|pm|a\.m|p\.m|o'?clock|hrs)\b)", re.IGNORECASE)
+# A DATE span neither starts nor ends on these (the conventions leave "on", "at", "the"... outside the span).
 _LEADING_WORDS = frozenset({"on", "at", "for", "to", "from", "of", "with", "about", "around", "after", "before",
                             "by", "till", "until", "during", "as", "the", "a", "an", "and", "or", "my", "your",
                             "over", "under", "into", "than", "is", "was", "in", "within"})
@@ -136,11 +138,13 @@ def accepts_money(span: Span) -> bool:
 
 
 def accepts_date(span: Span) -> bool:
-    """A DATE span that starts on a content word, holds no clock time and resolves to a date."""
+    """A DATE span that starts and ends on a content word, is no clock time and resolves to a date."""
     from nivesh_ml.models.ner.dates import resolve_date
 
     text = span.text
-    if span[0].lower_ in _LEADING_WORDS or _CLOCK.search(text):
+    if span[0].lower_ in _LEADING_WORDS or span[-1].lower_ in _LEADING_WORDS or _CLOCK.search(text):
+        return False
+    if _CLOCK_AFTER.match(span.doc.text, span.end_char):  # "3" of "3 am", "10" of "10:30"
         return False
     return resolve_date(text, _REFERENCE) is not None
 
