@@ -10,6 +10,7 @@ against (debits outside the money-moved categories, net of the refunds added her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def _stamp(ts: pd.Series) -> pd.Series:
     return ts.dt.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _rows(base: pd.DataFrame, **values: object) -> pd.DataFrame:
+def _rows(base: pd.DataFrame, **values: Any) -> pd.DataFrame:
     out = base.copy()
     for key, value in values.items():
         out[key] = value
@@ -67,7 +68,7 @@ def add_real_data_noise(frame: pd.DataFrame, noise: RealDataNoise | None = None)
         marked = rng.random(n) < 0.5
         when = ts[pick] + pd.to_timedelta(rng.integers(3, 21, n), unit="D")
         added.append(_rows(src, direction="credit", amount=amount, timestamp=_stamp(when),
-                           category=np.where(marked, "refunds", None),
+                           category=np.where(marked, "refunds", np.array(None)),
                            description=np.where(marked, "REFUND " + src["merchant"].astype(str).str.upper(),
                                                 np.where(full, "UPI/REV/" + src["transaction_id"].astype(str),
                                                          "REFUND")),
@@ -80,7 +81,7 @@ def add_real_data_noise(frame: pd.DataFrame, noise: RealDataNoise | None = None)
     span = pd.period_range(first, months.max(), freq="M")
     # Own-account transfers.
     if noise.own_transfers_per_month > 0:
-        rows = []
+        rows: list[pd.DataFrame] = []
         for user in users:
             base = df[df["user_id"] == user].iloc[:1]
             for month in span:
@@ -99,20 +100,21 @@ def add_real_data_noise(frame: pd.DataFrame, noise: RealDataNoise | None = None)
     if noise.card_bills:
         card = df[debit & (df["channel"] == "card")]
         spend = card.groupby([card["user_id"], months[card.index]])["amount"].sum()
-        rows = []
-        for (user, month), total in spend.items():
+        bills: list[pd.DataFrame] = []
+        for key, total in spend.items():
+            user, month = key  # type: ignore[misc]
             due = month + 1
             if due > span[-1]:
                 continue
             base = df[df["user_id"] == user].iloc[:1]
             spelling = CARD_BILL_SPELLINGS[rng.integers(len(CARD_BILL_SPELLINGS))]
-            rows.append(_rows(base, direction="debit", amount=round(float(total), 2),
+            bills.append(_rows(base, direction="debit", amount=round(float(total), 2),
                               timestamp=f"{due.start_time.date().replace(day=5)}T09:15:00", category=spelling,
                               merchant="HDFC Bank Credit Card", description="BILLDESK CREDIT CARD PAYMENT",
                               channel="netbanking", is_anomaly=0, anomaly_kind="",
                               transaction_id=f"{user}-B{month}"))
-        if rows:
-            added.append(pd.concat(rows, ignore_index=True))
+        if bills:
+            added.append(pd.concat(bills, ignore_index=True))
     out = pd.concat([df, *added], ignore_index=True) if added else df
     out["amount"] = out["amount"].astype(float)
     # Cash withdrawals under other spellings.
@@ -124,7 +126,7 @@ def add_real_data_noise(frame: pd.DataFrame, noise: RealDataNoise | None = None)
     candidates = span[1: len(span) - noise.keep_recent_months]
     for user in users:
         if len(candidates) and rng.random() < noise.missing_user_share:
-            gone = candidates[rng.integers(len(candidates))]
+            gone = candidates[int(rng.integers(len(candidates)))]
             drop |= ((out["user_id"] == user) & (out_months == gone)).to_numpy()
     out = out[~drop]
     order = np.lexsort((out["timestamp"].to_numpy(), out["user_id"].to_numpy()))
