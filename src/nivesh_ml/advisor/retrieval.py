@@ -29,6 +29,7 @@ _STOP_TEXT = (
 STOPWORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z₹(0-9])")
+_BULLET = re.compile(r"^(?:[-*]|[0-9]{1,2}[.)]) ")
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]*$")
 MAX_SENTENCE_CHARS = 420
 SHORT_SENTENCE_CHARS = 45
@@ -143,6 +144,11 @@ def key_terms(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in HINGLISH_FILLER}
 
 
+def _clean(text: str) -> str:
+    """Markdown emphasis and code marks removed, spaces collapsed (numbers at the start are kept)."""
+    return " ".join(re.sub(r"[*_`#>|]", "", text).split())
+
+
 def split_sentences(text: str, heading: str = "") -> list[str]:
     """Answer units of a chunk: each bullet or table row whole, paragraphs cut into sentences (markdown removed).
 
@@ -156,7 +162,7 @@ def split_sentences(text: str, heading: str = "") -> list[str]:
         if not line or _TABLE_RULE.match(line):
             continue
         if line.startswith("|"):
-            cells = [plain_snippet(c, 10_000) for c in line.strip("|").split("|")]
+            cells = [_clean(c) for c in line.strip("|").split("|")]
             if not header:
                 header = cells
                 continue
@@ -164,8 +170,9 @@ def split_sentences(text: str, heading: str = "") -> list[str]:
             units.append(f"{heading}: {row}" if heading else row)
             continue
         header = []
-        bullet = line.startswith(("- ", "* ")) or (line[:1].isdigit() and line[1:3] in (". ", ") "))
-        clean = plain_snippet(line, 10_000)
+        marker = _BULLET.match(line)
+        bullet = marker is not None
+        clean = _clean(line[marker.end():] if marker else line)
         if bullet and len(clean) <= MAX_SENTENCE_CHARS:
             units.append(clean)
         else:
@@ -240,6 +247,13 @@ class Retriever:
         self.sentence_bm25 = bm25s.BM25()
         self.sentence_bm25.index([tokenize(text) or ["_"] for _, text in self.sentences], show_progress=False)
         self._sentence_tokens = [set(tokenize(f"{c.title} {c.heading} {text}")) for c, text in self.sentences]
+        frequency: dict[str, int] = {}
+        for tokens in self._sentence_tokens:
+            for token in tokens:
+                frequency[token] = frequency.get(token, 0) + 1
+        size = len(self._sentence_tokens)
+        self._idf = {t: float(np.log((size + 1) / (n + 1))) + 1.0 for t, n in frequency.items()}
+        self._unseen_idf = float(np.log(size + 1)) + 1.0
         self.vocabulary = {t for c in self.chunks for t in tokenize(c.indexed_text())}
         self.vocabulary |= {t for d in documents for t in tokenize(" ".join(d.tags))}
         self.vocabulary |= {t for k in [*QUERY_WORDS, *QUERY_ALIASES, *QUERY_PHRASES] for t in tokenize(k)}
@@ -316,14 +330,17 @@ class Retriever:
         top = keyword.max() if keyword.size and keyword.max() > 0 else 1.0
         rank_bonus = {h.slug: 0.6 - 0.2 * i for i, h in enumerate(hits)}
         wants_figure = _DEFINITION.search(query) is None
+        weight = sum(self._idf.get(t, self._unseen_idf) for t in terms)
         scored: list[tuple[float, int]] = []
         for i, (chunk, text) in enumerate(self.sentences):
             if chunk.slug not in rank_bonus:
                 continue
-            overlap = len(terms & self._sentence_tokens[i])
-            if overlap == 0:
+            shared = terms & self._sentence_tokens[i]
+            if not shared:
                 continue
-            score = keyword[i] / top + overlap / len(terms) + rank_bonus[chunk.slug]
+            # rare terms (POMIS, 80CCD) say more about which sentence answers than common ones (deposit, limit)
+            overlap = sum(self._idf.get(t, self._unseen_idf) for t in shared) / weight
+            score = keyword[i] / top + overlap + rank_bonus[chunk.slug]
             if wants_figure and _FIGURE.search(text):
                 score += 0.3
             if terms & self._labels[i]:  # "Lock-in: 3 years ..." answers "what is the lock-in"
