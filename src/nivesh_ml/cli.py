@@ -133,7 +133,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     configure_logging(settings.log_level, json_logs=settings.server.log_json)
     n_workers = workers or settings.server.workers
     with server_environment(settings, n_workers):  # metrics directory and worker count, before workers start
-        uvicorn.run("nivesh_ml.serving.app:create_app", factory=True, host=bind,
+        uvicorn.run("nivesh_ml.serving.worker:create_app", factory=True, host=bind,
                     port=port or settings.server.port, workers=n_workers, access_log=False,
                     log_config=uvicorn_log_config(settings.log_level, settings.server.log_json),
                     timeout_graceful_shutdown=settings.server.graceful_shutdown_s)

@@ -137,8 +137,9 @@ class Observe:
         if svc is not None and route != "/metrics":
             svc.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
             svc.metrics.latency.labels(route=route, method=method).observe(elapsed)
-        log.info("request", extra={"route": route, "method": method, "status": status,
-                                   "ms": round(elapsed * 1000, 2)})
+        # The raw path too (an unmatched route has no template); the formatter masks personal data in it.
+        log.info("request", extra={"route": route, "path": str(scope.get("path", ""))[:512], "method": method,
+                                   "status": status, "ms": round(elapsed * 1000, 2)})
 
 
 def build_services(settings: Settings, model_names: list[str] | None = None) -> Services:

@@ -140,3 +140,28 @@ def test_per_user_cache_is_shared_only_with_redis_or_one_worker() -> None:
     assert per_user_cache_shared(Settings(server=ServerSettings(workers=1)))
     assert not per_user_cache_shared(Settings(server=ServerSettings(workers=4)))
     assert per_user_cache_shared(Settings(server=ServerSettings(workers=4), redis_url="redis://localhost:1/0"))
+
+
+SERVING = """
+import sys
+import nivesh_ml.serving.worker as worker
+from fastapi.testclient import TestClient
+from nivesh_ml.config import Settings
+with TestClient(worker.create_app(Settings(home=sys.argv[1]))) as client:
+    assert client.get("/health").status_code == 200
+    client.post("/predict/intent", json={"text": "pay my electricity bill"})
+loaded = [m for m in ("torch", "transformers") if m in sys.modules]
+try:
+    import torch  # noqa: F401
+    refused = False
+except ModuleNotFoundError:
+    refused = True
+print(loaded, refused)
+"""
+
+
+def test_a_serving_worker_never_imports_torch_or_transformers(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", SERVING, str(tmp_path / "var")], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[] True"

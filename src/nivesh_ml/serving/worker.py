@@ -1,0 +1,45 @@
+"""The entry point of a serving worker process (what ``nivesh-ml serve`` hands to uvicorn).
+
+Serving needs neither torch nor transformers (intent runs on ONNX Runtime with ``tokenizers``; spaCy and the
+tabular models run without them), but they are imported as a side effect when installed: thinc (spaCy) and
+scikit-learn's array-API shim probe for torch. Each costs hundreds of MB per worker and seconds of start-up.
+This module refuses those imports before anything else is imported, so the probes see "not installed"; it is
+imported first in each worker (uvicorn imports the app module named by ``serve``).
+
+A worker that runs in the ``serve`` process itself (one worker, after ``serve`` trained missing champions) may
+already hold torch from that training; the refusal cannot unload it.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+TRAINING_ONLY = ("torch", "transformers")
+
+
+class RefuseTrainingImports(importlib.abc.MetaPathFinder):
+    """A finder that answers "no such module" for the training-only libraries."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname.partition(".")[0] in TRAINING_ONLY:
+            raise ModuleNotFoundError(f"No module named {fullname!r} (not loaded in a serving process)",
+                                      name=fullname)
+        return None
+
+
+def refuse_training_imports() -> None:
+    """Install the refusal once (idempotent); modules already imported stay."""
+    if not any(isinstance(finder, RefuseTrainingImports) for finder in sys.meta_path):
+        sys.meta_path.insert(0, RefuseTrainingImports())
+
+
+refuse_training_imports()
+
+from nivesh_ml.serving.app import create_app  # noqa: E402  (after the refusal, on purpose)
+
+__all__ = ["create_app", "refuse_training_imports"]
