@@ -43,7 +43,7 @@ def run_scoring(model: str, data: Path, out: Path, model_ref: str | None, schedu
 
 @score_app.command("anomaly")
 def score_anomaly(data: DataOpt, out: OutOpt, model_ref: ModelOpt = None, scheduler: SchedulerOpt = None,
-                  workers: WorkersOpt = 2, partition_mb: PartitionOpt = 32.0) -> None:
+                  workers: WorkersOpt = 2, partition_mb: PartitionOpt = 8.0) -> None:
     """Score every transaction against its user's earlier rows: transaction_id, user_id, line, score,
     is_anomaly, reasons."""
     print_json(run_scoring("anomaly", data, out, model_ref, scheduler, workers, partition_mb))
@@ -51,7 +51,7 @@ def score_anomaly(data: DataOpt, out: OutOpt, model_ref: ModelOpt = None, schedu
 
 @score_app.command("credit")
 def score_credit(data: DataOpt, out: OutOpt, model_ref: ModelOpt = None, scheduler: SchedulerOpt = None,
-                 workers: WorkersOpt = 2, partition_mb: PartitionOpt = 32.0) -> None:
+                 workers: WorkersOpt = 2, partition_mb: PartitionOpt = 8.0) -> None:
     """Score every applicant: (applicant_id,) line, default_probability, risk_score, risk_category."""
     print_json(run_scoring("credit", data, out, model_ref, scheduler, workers, partition_mb))
 

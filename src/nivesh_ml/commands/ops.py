@@ -102,7 +102,7 @@ def data_ingest(
         help="Dask scheduler address (tcp://host:8786); default: a LocalCluster, or this process for a small "
              "file; 'inprocess' forces this process")] = None,
     workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
-    partition_mb: Annotated[float, typer.Option(min=0.01, help="MB of input per partition")] = 32.0,
+    partition_mb: Annotated[float, typer.Option(min=0.01, help="MB of input per partition")] = 8.0,
 ) -> None:
     """Bulk backfill of the feature store: every user's history and profiles from FILE (idempotent).
 

@@ -87,7 +87,7 @@ def forecast_batch_command(
         help="transactions file (.csv/.parquet): forecast its users, no feature store")] = None,
     out: Annotated[Path | None, typer.Option(
         help="with --data: output .parquet (a folder of parts) or .csv")] = None,
-    partition_mb: Annotated[float, typer.Option(min=0.01, help="with --data: MB of input per partition")] = 32.0,
+    partition_mb: Annotated[float, typer.Option(min=0.01, help="with --data: MB of input per partition")] = 8.0,
 ) -> None:
     """Forecast every user with a stored history into the feature store (namespace ``forecast``), or every
     user of ``--data`` into ``--out``."""

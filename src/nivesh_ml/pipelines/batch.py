@@ -39,7 +39,7 @@ class EngineOptions:
 
     scheduler: str | None = None  # None: a LocalCluster; "inprocess": threads in this process
     workers: int = 2
-    partition_mb: float = 32.0
+    partition_mb: float = 8.0
 
     @property
     def partition_bytes(self) -> int:
