@@ -1,7 +1,7 @@
 """Advisor figures: retrieval recall@3, offline turn latency, PII redaction and injection refusal rates, and the
 held-out answer evaluation (benchmarks/data/advisor_eval.jsonl: fact stated, unsafe flagged, ordinary refused).
 
-Run: .venv/bin/python benchmarks/bench_advisor.py [--runs 3] [--eval-only] [--bm25]   (prints JSON)
+Run: .venv/bin/python benchmarks/bench_advisor.py [--runs 3] [--eval-only] [--bm25] [--eval-set F]   (prints JSON)
 """
 
 from __future__ import annotations
@@ -103,10 +103,10 @@ def _refused(answer: dict[str, Any]) -> bool:
     return answer["provider"] == "safety" or any(f.startswith("refused:") for f in answer["safety"]["flags"])
 
 
-def answer_eval(advisor: Advisor) -> dict[str, Any]:
+def answer_eval(advisor: Advisor, path: Path = EVAL_SET) -> dict[str, Any]:
     """Held-out set: share of questions whose reply states the expected fact (by language), unsafe prompts
     flagged, ordinary planning questions refused; every miss listed."""
-    rows = [json.loads(ln) for ln in EVAL_SET.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     stated: dict[str, list[bool]] = {"en": [], "hi": []}
     misses, unflagged, false_refusals = [], [], []
     for i, row in enumerate(rows):
@@ -136,6 +136,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--eval-only", action="store_true", help="only the held-out answer evaluation")
     parser.add_argument("--bm25", action="store_true", help="keyword retriever only (no MiniLM encoder)")
+    parser.add_argument("--eval-set", type=Path, default=EVAL_SET,
+                        help="JSONL of qa/unsafe/ordinary rows (default: benchmarks/data/advisor_eval.jsonl; "
+                             "benchmarks/data/advisor_eval_fresh.jsonl was kept out of tuning)")
     args = parser.parse_args()
     settings = Settings()  # var/ of the checkout: the encoder and index are built there once
     start = time.perf_counter()
@@ -145,7 +148,7 @@ def main() -> None:
         history = SQLiteHistory(Path(tmp) / "chat.db", 12, 8000, 3600)
         advisor = Advisor(settings.model_copy(update={"gemini_api_key": None, "llm_base_url": None}),
                           retriever=retriever, history=history)
-        evaluation = answer_eval(advisor)
+        evaluation = answer_eval(advisor, args.eval_set)
         if args.eval_only:
             print(json.dumps({"eval": evaluation, "retriever_version": retriever.version}, indent=2,
                              ensure_ascii=False))

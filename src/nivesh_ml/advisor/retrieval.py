@@ -35,15 +35,15 @@ MAX_SENTENCE_CHARS = 420
 SHORT_SENTENCE_CHARS = 45
 LABEL_CHARS = 40  # "Lock-in: ...", "Deposit limits: ...": a fact's label, when the sentence starts with one
 LABEL_BONUS = 0.5
-UNKNOWN_WORD_COVERAGE = 0.6
-MIN_ANSWER_COVERAGE = 0.3  # share of the question's own key terms the answering sentence (with its headings) covers
+MIN_ANSWER_COVERAGE = 0.35  # idf-weighted share of the question's key terms the answering sentence covers
 
 # Query expansion: Hinglish words and everyday phrasings mapped to the words our guides use (applied to queries,
 # never to the index). Phrases are matched as substrings of the lower-cased query, words as tokens.
 QUERY_PHRASES: dict[str, str] = {
     "kam se kam": "minimum", "zyada se zyada": "maximum", "lock in": "lock-in tenure", "lock-in": "tenure",
     "no tax": "rebate 87a nil", "koi tax nahi": "rebate 87a nil", "tax nahi": "rebate 87a nil",
-    "till what age": "maturity years", "how long": "tenure years", "life cover": "cover times annual income",
+    "till what age": "maturity years", "how long": "tenure years", "how many years": "tenure",
+    "life cover": "cover times annual income",
     "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
     "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
     "fixed deposit": "fd", "deposit insurance": "dicgc",
@@ -54,7 +54,8 @@ QUERY_WORDS: dict[str, str] = {
     "kaha": "where complaint", "escalate": "ombudsman", "complaint": "grievance", "scam": "fraud 1930 cybercrime",
     "fraud": "1930 cybercrime", "stole": "fraud 1930", "stolen": "fraud 1930", "myself": "self",
     "maximum": "limit", "minimum": "limit", "kitna": "limit", "kitni": "limit", "kitne": "limit",
-    "lagta": "tax", "milta": "deduction",
+    "lagta": "tax", "milta": "deduction", "milti": "deduction", "chhoot": "deduction", "chhut": "deduction",
+    "mahine": "months", "mahina": "months", "byaj": "interest", "paisa": "money", "paise": "money",
 }
 # Names of schemes and terms: they find the right document, but inside it every sentence is about that scheme,
 # so they are left out of sentence scoring.
@@ -68,7 +69,7 @@ QUERY_ALIASES: dict[str, str] = {
 _HINGLISH_FILLER_TEXT = (
     "ka ki ke hai hain hota hoti hote mein me mai par pe se ko kya kaise ab jaun karu karun karna padta ho gaya "
     "nahi meri mera mere aur bhi koi tak ya sakte sakta hum hamein mujhe batao bataiye chahiye wala wali raha rahi "
-    "rahe jata jati jate hoga hogi kab kyun kyu liye lekin")
+    "rahe jata jati jate hoga hogi kab kyun kyu liye lekin hona hone karein kare kis kitna tahat abhi")
 HINGLISH_FILLER = frozenset(_HINGLISH_FILLER_TEXT.split())
 # Everyday words that say nothing about the topic; a question is not "outside our guides" because of them.
 _GENERAL_TEXT = (
@@ -254,10 +255,6 @@ class Retriever:
         size = len(self._sentence_tokens)
         self._idf = {t: float(np.log((size + 1) / (n + 1))) + 1.0 for t, n in frequency.items()}
         self._unseen_idf = float(np.log(size + 1)) + 1.0
-        self.vocabulary = {t for c in self.chunks for t in tokenize(c.indexed_text())}
-        self.vocabulary |= {t for d in documents for t in tokenize(" ".join(d.tags))}
-        self.vocabulary |= {t for k in [*QUERY_WORDS, *QUERY_ALIASES, *QUERY_PHRASES] for t in tokenize(k)}
-        self.vocabulary |= GENERAL_WORDS
         self._labels = [set(tokenize(text.partition(":")[0])) if ":" in text[:LABEL_CHARS] else set()
                         for _, text in self.sentences]
 
@@ -349,7 +346,7 @@ class Retriever:
                 score -= 0.5
             scored.append((score, i))
         scored.sort(key=lambda item: -item[0])
-        if not scored or self._coverage(scored[0][1], asked, terms) < self._needed_coverage(asked):
+        if not scored or self._coverage(scored[0][1], asked, terms) < MIN_ANSWER_COVERAGE:
             return []  # the best sentence shares too little with the question: the guides do not answer it
         out = []
         for score, i in scored[:k]:
@@ -359,15 +356,17 @@ class Retriever:
                                doc.authority))
         return out
 
-    def _needed_coverage(self, asked: set[str]) -> float:
-        """A question with a word our guides never use (bitcoin, weather) must be covered more fully."""
-        unknown = any(t not in self.vocabulary and not t.isdigit() and len(t) > 2 for t in asked)
-        return UNKNOWN_WORD_COVERAGE if unknown else MIN_ANSWER_COVERAGE
-
     def _coverage(self, index: int, asked: set[str], terms: set[str]) -> float:
-        """Share of the question's key terms (as asked, or with their expansions) a sentence covers."""
+        """Share of the question's own key terms a sentence (with its heading and title) covers, each term
+        weighted by its rarity, so that "weather in Delhi" is not answered because a guide mentions Delhi."""
         tokens = self._sentence_tokens[index]
-        return max(len(asked & tokens) / len(asked), len(terms & tokens) / len(terms))
+        own = asked - set(QUERY_WORDS) - GENERAL_WORDS or asked
+
+        def weighted(words: set[str]) -> float:
+            total = sum(self._idf.get(t, self._unseen_idf) for t in words)
+            return sum(self._idf.get(t, self._unseen_idf) for t in words & tokens) / total
+
+        return max(weighted(own), weighted(terms))
 
     def passage(self, hit: Hit, max_chars: int = 1200) -> str:
         """A longer excerpt (the matching document's text) for grounding an LLM."""
