@@ -73,6 +73,8 @@ class ModelRegistry:
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(self.settings.registry.max_retries))
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(self.settings.registry.request_timeout_s))
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+            # Its download progress bar writes to stderr around logging: unstructured lines in JSON logs.
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             import mlflow
             from mlflow.tracking import MlflowClient
 

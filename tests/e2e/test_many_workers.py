@@ -1,0 +1,182 @@
+"""Two servers with two workers each, one Redis, one home: they behave as one service.
+
+A promotion through the CLI reaches all four workers within 5 s (Redis pub/sub; the alias poll is set far
+beyond that so only the message can explain it); a scrape of either server reports the requests of both its
+workers; every worker logs masked JSON. The registry is MLflow on the shared home's SQLite database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nivesh_ml.config import Settings
+from nivesh_ml.models import get_family
+from nivesh_ml.models.base import ModelMetadata
+from nivesh_ml.registry import ModelRegistry
+from tests.conftest import free_port
+from tests.promoted import promoted_home
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+# Only the serving path matters here, not accuracy (as in test_schemathesis).
+TINY_INTENT = {"epochs": 1, "max_steps": 20, "per_label": 20, "batch_size": 32, "max_length": 32, "threads": 1,
+               "calibration_size": 32}
+PROPAGATION_S = 5.0
+SECRETS = ("9876543210", "ravi.kumar@example.com")
+NO_KEYS_NOTICE = "No API keys configured (NIVESH_API_KEYS): serving on loopback only."
+
+
+class Fleet:
+    """The servers under test, and every response received from each (what its counter must equal)."""
+
+    def __init__(self, ports: list[int], logs: list[Path], redis_url: str) -> None:
+        self.redis_url = redis_url
+        self.ports = ports
+        self.logs = logs
+        self.sent: Counter[int] = Counter()
+
+    def get(self, port: int, path: str) -> httpx.Response:
+        # A new connection per request, so that the kernel hands requests to either worker.
+        response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10.0)
+        if path != "/metrics":  # the server does not count its own scrapes
+            self.sent[port] += 1
+        return response
+
+    def served(self, port: int) -> tuple[int, str | None]:
+        body = self.get(port, "/models").json()
+        return body["pid"], next(m["version"] for m in body["models"] if m["name"] == "intent")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A home with intent v1 champion and v2 registered (not promoted)."""
+    path, _ = promoted_home(tmp_path_factory, "intent", TINY_INTENT)
+    source = next((path / "models" / "runs").glob("intent-*"))  # v2: the same artefacts, registered again
+    second = ModelRegistry(Settings(home=path)).log_model(get_family("intent"), source, ModelMetadata.read(source))
+    return path, second.version
+
+
+@pytest.fixture
+def fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
+    env = {**os.environ, "NIVESH_HOME": str(home[0]), "NIVESH_REDIS_URL": clean_redis,
+           "NIVESH_SERVER__CHAMPION_POLL_S": "600", "NIVESH_LOG_LEVEL": "INFO", "NIVESH_SERVER__LOG_JSON": "true",
+           "HF_HUB_OFFLINE": "1"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / f"server-{i}.log" for i in range(2)]
+    procs = []
+    for port, log_path in zip(ports, logs, strict=True):
+        with log_path.open("wb") as stderr:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "nivesh_ml.cli", "serve", "--workers", "2", "--port", str(port),
+                 "--no-bootstrap"], env=env, stdout=subprocess.DEVNULL, stderr=stderr))
+    fleet = Fleet(ports, logs, clean_redis)
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+            _wait_ready(fleet, port, proc)
+        yield fleet
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+def _wait_ready(fleet: Fleet, port: int, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
+    """Until both workers of ``port`` serve intent (each loads it at start-up)."""
+    deadline = time.monotonic() + timeout
+    pids: set[int] = set()
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server on {port} exited with {proc.returncode}")
+        try:
+            pid, version = fleet.served(port)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+            continue
+        if version is not None:
+            pids.add(pid)
+        if len(pids) == 2:
+            return
+    raise AssertionError(f"server on {port}: workers serving intent {pids}, expected 2")
+
+
+def _workers(fleet: Fleet, tries: int = 400) -> dict[int, int]:
+    """pid -> port of every worker, found by asking until both of each server answered."""
+    found: dict[int, int] = {}
+    for _ in range(tries):
+        for port in fleet.ports:
+            found[fleet.served(port)[0]] = port
+        if len(found) == 4:
+            return found
+    raise AssertionError(f"found workers {found}, expected 4")
+
+
+def _requests_counted(fleet: Fleet, port: int) -> float:
+    text = fleet.get(port, "/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("nivesh_http_requests_total{"))
+
+
+def test_two_servers_of_two_workers_behave_as_one_service(fleet: Fleet, home: tuple[Path, str]) -> None:
+    workers = _workers(fleet)
+    assert len(workers) == 4
+
+    # 1. A promotion through the CLI reaches every worker of every server within seconds.
+    cli = subprocess.run([sys.executable, "-m", "nivesh_ml.cli", "models", "promote", "intent", home[1], "--force"],
+                         env={**os.environ, "NIVESH_HOME": str(home[0]),
+                              "NIVESH_REDIS_URL": fleet.redis_url}, capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    promoted_at = time.monotonic()
+    versions: dict[int, str | None] = {}
+    while time.monotonic() - promoted_at < PROPAGATION_S:
+        for port in fleet.ports:
+            pid, version = fleet.served(port)
+            versions[pid] = version
+        if len(versions) == 4 and set(versions.values()) == {home[1]}:
+            break
+        time.sleep(0.02)
+    assert versions == {pid: home[1] for pid in workers}, f"within {PROPAGATION_S}s: {versions}"
+
+    # 2. Personal data in a request reaches each worker's log (masked).
+    for _ in range(40):
+        for port in fleet.ports:
+            assert fleet.get(port, f"/users/{SECRETS[0]}/{SECRETS[1]}").status_code == 404
+
+    # 3. Either server's scrape counts the requests of both its workers.
+    for port in fleet.ports:
+        deadline = time.monotonic() + 3  # the count is recorded just after the response is sent
+        while _requests_counted(fleet, port) != fleet.sent[port] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _requests_counted(fleet, port) == fleet.sent[port]
+
+    # 4. Every line every worker wrote is JSON, personal data masked; each worker logged its requests.
+    text = "".join(path.read_text() for path in fleet.logs)
+    raw = [line for line in text.splitlines() if line.strip()]
+    # `serve` itself prints one console notice before the workers start; everything else is a log line.
+    assert [line for line in raw if not line.startswith("{")] == [NO_KEYS_NOTICE] * 2
+    lines = [json.loads(line) for line in raw if line.startswith("{")]
+    assert not any(secret in text for secret in SECRETS)
+    request_pids = {line["pid"] for line in lines if line["message"] == "request" and "/users/" in line["path"]}
+    assert request_pids == set(workers)
+    assert any(line["logger"].startswith("uvicorn") for line in lines)
+
+    # 5. No serving worker (intent champion loaded) mapped torch; the resident memory of each is reported.
+    for pid in workers:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert "libtorch" not in maps and "/torch/" not in maps
+        rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if line.startswith("VmRSS:"))
+        print(f"worker {pid}: VmRSS {rss_kb / 1024:.0f} MB")
+
