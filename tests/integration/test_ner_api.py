@@ -44,6 +44,20 @@ def test_entities_with_values_and_model_version(client: TestClient) -> None:
     assert client.post("/predict/ner", json={"text": text, "reference_date": "2025-01-15"}).json() == body
 
 
+def test_international_money_and_relative_dates(client: TestClient) -> None:
+    """Issue 16: even a 2-epoch model answers these through the grammar layer (DESIGN.md §8)."""
+    text = "I sent 300 euros to my sister 5 days ago and will pay 45 pounds by the end of this year"
+    response = client.post("/predict/ner", json={"text": text, "reference_date": "2025-01-15"})
+    assert response.status_code == 200, response.text
+    found = {(e["text"], e["label"]): e["value"] for e in response.json()["entities"]}
+    assert found[("300 euros", "MONEY")] == {"amount": 300.0, "currency": "EUR"}
+    assert found[("45 pounds", "MONEY")] == {"amount": 45.0, "currency": "GBP"}
+    assert found[("5 days ago", "DATE")] == {"start": "2025-01-10", "end": "2025-01-10"}
+    assert found[("by the end of this year", "DATE")] == {"start": "2025-01-15", "end": "2025-12-31"}
+    clock = client.post("/predict/ner", json={"text": "call me back at 5 pm, it's been 10 days"}).json()
+    assert all(e["label"] != "MONEY" for e in clock["entities"]), clock
+
+
 def test_reference_date_is_optional(client: TestClient) -> None:
     response = client.post("/predict/ner", json={"text": "paid 5k yesterday"})
     assert response.status_code == 200, response.text

@@ -7,7 +7,7 @@ year", "next week Monday", "March the 3rd 2021"; never clock times). After the s
 final MONEY and DATE entities: a model MONEY/DATE span survives only when the grammar accepts it (no leading
 preposition, MONEY made only of number/currency/scale words, no duration or clock time as MONEY, a DATE that
 resolves to a date); where spans overlap the longer one wins, the grammar's on a tie. The model keeps CATEGORY,
-MERCHANT and ACCOUNT.
+MERCHANT and ACCOUNT except where they overlap a grammar span.
 
 Every pattern is linear: single literal spaces, bounded digit runs, alternations of fixed words.
 """
@@ -160,6 +160,9 @@ class GrammarLayer:
         accepted = [e for e in model if (e.start, e.end, e.label_) in proposed_keys
                     or (accepts_money(e) if e.label_ == "MONEY" else accepts_date(e))]
         candidates = filter_spans([*proposed, *accepted])  # longest wins; the grammar's on a tie (listed first)
+        # The grammar's spans also beat other labels they overlap; accepted model spans give way to those.
+        grammar_tokens = {i for span in proposed for i in range(span.start, span.end)}
+        others = [s for s in others if not grammar_tokens.intersection(range(s.start, s.end))]
         taken = {i for span in others for i in range(span.start, span.end)}
         kept = [s for s in candidates if not taken.intersection(range(s.start, s.end))]
         doc.ents = sorted([*others, *kept], key=lambda s: s.start)
