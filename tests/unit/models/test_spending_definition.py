@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nivesh_ml.errors import NotFound
+from nivesh_ml.errors import InvalidInput, NotFound
 from nivesh_ml.models.spending.forecast import forecast_user
 from nivesh_ml.models.spending.selection import WEIGHTED, ForecastConfig, SeriesRun, select, winsorise
 from nivesh_ml.models.spending.series import TOTAL, spend_history
@@ -84,3 +84,23 @@ def test_median_level_ignores_a_one_off_spike_and_is_chosen_by_the_backtest_on_a
     run = run_series(TOTAL, y, np.full(24, 30.0), start, exog, 3,
                      {"mean_12": MeanLast12(), "median_12": MedianLevel()}, cfg)
     assert select(run, 3, cfg).model == "median_12"
+
+
+def test_total_shrink_is_learned_below_one_for_right_skewed_months_and_scales_the_total() -> None:
+    from nivesh_ml.models.spending.training import learn_total_shrink
+
+    rng = np.random.default_rng(7)
+    cases = []
+    for i in range(20):
+        run = _run(TOTAL, 1000.0, "mean_12", "ets", rng)
+        actual = 1000.0 * rng.lognormal(0.0, 0.5, 3)  # skewed months around a forecast at their mean level
+        run.forecasts = {"mean_12": np.full(3, 1000.0 * np.exp(0.125)), "ets": np.full(3, 5000.0)}
+        cases.append(HoldoutCase(f"u{i}", {TOTAL: run}, {TOTAL: actual}, {}))
+    cfg = ForecastConfig(eligible=["mean_12"], blend=False)
+    shrink = learn_total_shrink(cases, cfg)
+    assert 0.8 <= shrink < 0.95
+    scaled = select(cases[0].runs[TOTAL], 3, ForecastConfig(eligible=["mean_12"], blend=False, total_shrink=shrink))
+    assert np.allclose(scaled.point, shrink * 1000.0 * np.exp(0.125))
+    assert learn_total_shrink(cases[:5], cfg) == 1.0  # too few held-out months to learn from
+    with pytest.raises(InvalidInput):
+        ForecastConfig(total_shrink=0.1)

@@ -64,6 +64,11 @@ class ForecastConfig:
     scheduled: list[str] = field(default_factory=list)
     # Learn ``scheduled`` in training (False: keep the list given, e.g. [] for no scheduled categories).
     learn_scheduled: bool = True
+    # Multiplier of the total's point forecast (its interval follows), learned on the training users' held-out
+    # months when ``learn_total_shrink``: a month's spend is right-skewed, so the point with the least percentage
+    # error sits below the expected value.
+    total_shrink: float = 1.0
+    learn_total_shrink: bool = False
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.eligible if f not in ALL_FAMILIES]
@@ -81,6 +86,8 @@ class ForecastConfig:
         bad = [name for name, coefs in self.profiles.items() if len(coefs) != width]
         if bad:
             raise InvalidInput(f"profiles {bad} must have {width} coefficients (12 months + festivals)")
+        if not 0.5 <= self.total_shrink <= 1.5:
+            raise InvalidInput("total_shrink must be between 0.5 and 1.5")
         if self.winsorise < 0:
             raise InvalidInput("winsorise must be 0 (off) or a positive number of robust sigmas")
         for group, (lo, hi) in self.calibration.items():
@@ -256,6 +263,8 @@ def model_forecast(run: SeriesRun, model: str, backtest: np.ndarray, forecast: n
     """A given model's forecast with an interval from its own backtest errors."""
     errors = run.actual_bt - backtest
     scale = max(float(np.sqrt(np.mean(errors**2))), cfg.scale_floor * run.level)
+    if run.name == TOTAL_SERIES and cfg.total_shrink != 1.0:
+        forecast = forecast * cfg.total_shrink
     # Totals get their own factors: they are few per user and would be drowned out by categories.
     group = TOTAL_KIND if run.name == TOTAL_SERIES else SCHEDULED if run.scheduled else "regular"
     lower, upper = interval(forecast, scale, group, cfg)

@@ -255,6 +255,28 @@ def calibrate(cases: list[HoldoutCase], cfg: ForecastConfig) -> dict[str, list[f
     return calibration
 
 
+def learn_total_shrink(cases: list[HoldoutCase], cfg: ForecastConfig) -> float:
+    """The multiplier (0.80-1.00) of the chosen total forecast with the least MAPE on the training users' hidden
+    months (1.0 when there are too few of them)."""
+    base = replace(cfg, total_shrink=1.0)
+    points, actuals = [], []
+    for case in cases:
+        run = case.runs.get(TOTAL)
+        if run is None or run.sparse:
+            continue
+        actual = case.actual[TOTAL]
+        point = select(run, len(actual), base).point
+        ok = actual > 0
+        points.append(point[ok])
+        actuals.append(actual[ok])
+    if sum(len(a) for a in actuals) < MIN_CALIBRATION_POINTS:
+        return 1.0
+    f, a = np.concatenate(points), np.concatenate(actuals)
+    grid = np.round(np.arange(0.80, 1.0001, 0.01), 2)
+    mape = [float(np.mean(np.abs(a - c * f) / a)) for c in grid]
+    return float(grid[int(np.argmin(mape))])
+
+
 def fit_config(cases: list[HoldoutCase], base: ForecastConfig,
                blend_weights: bool = True) -> tuple[ForecastConfig, dict[str, float]]:
     """The trained config: eligible families, then interval calibration under that choice."""
@@ -265,5 +287,8 @@ def fit_config(cases: list[HoldoutCase], base: ForecastConfig,
     preferred, preferred_report = choose_preferred(cases, cfg)
     cfg = replace(cfg, preferred=preferred)
     report.update(preferred_report)
+    if cfg.learn_total_shrink:
+        cfg = replace(cfg, total_shrink=learn_total_shrink(cases, cfg))
+        report["total_shrink"] = cfg.total_shrink
     cfg = replace(cfg, calibration=calibrate(cases, cfg))
     return cfg, report
