@@ -88,18 +88,26 @@ _REFERENCE = date(2025, 1, 15)  # any fixed day: acceptance only asks whether a 
 
 
 DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(source, re.IGNORECASE) for source in DATE_SOURCES)
+# Patterns that cannot match without a digit (skipped on texts that hold none: most chat questions).
+_NEEDS_DIGIT = frozenset({6, 7, 9, 10, 11})
+_DIGIT = re.compile(r"[0-9]")
 
 
 def money_char_spans(text: str) -> list[tuple[int, int]]:
     """Character spans the money grammar marks as MONEY."""
-    found = [*money.find_money(text), *money.find_word_money(text), *money.find_context_amounts(text)]
+    found = money.find_word_money(text)
+    if _DIGIT.search(text):
+        found += [*money.find_money(text), *money.find_context_amounts(text)]
     return [m.span for m in found]
 
 
 def date_char_spans(text: str) -> list[tuple[int, int]]:
     """Character spans the date grammar marks as DATE ("since" joins the expression it precedes)."""
     spans = []
-    for pattern in DATE_PATTERNS:
+    has_digit = _DIGIT.search(text) is not None
+    for index, pattern in enumerate(DATE_PATTERNS):
+        if index in _NEEDS_DIGIT and not has_digit:
+            continue
         for m in pattern.finditer(text):
             start = m.start()
             if text[max(0, start - 6):start].lower() == "since ":
