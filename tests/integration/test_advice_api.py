@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,3 +96,26 @@ def test_advice_through_an_openai_compatible_stub(module_settings: Settings) -> 
             assert fallback["provider"] == "offline"
             metrics = test_client.get("/metrics").text
             assert 'nivesh_advisor_provider_fallbacks_total{provider="openai"} 1.0' in metrics
+
+
+def _inventing_responder(_stub: StubServer, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """An OpenAI-compatible model that answers with a figure it was never given."""
+    message = {"role": "assistant", "content": "The PPF lock-in is 21 years and it pays 9.5% a year."}
+    return 200, {"id": "chatcmpl-2", "object": "chat.completion", "model": body.get("model"),
+                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+
+
+def test_llm_gets_the_answer_passages_and_an_invented_figure_falls_back(module_settings: Settings) -> None:
+    with StubServer(_inventing_responder) as stub:
+        configured = module_settings.model_copy(update={"llm_base_url": f"{stub.url}/v1"})
+        with TestClient(create_app(configured), raise_server_exceptions=False) as test_client:
+            # the first turn of a fresh home builds the encoder, which can use up the turn's deadline
+            test_client.post("/predict/advice", json={"user_id": "u0", "message": "What is NPS?"})
+            stub.requests.clear()
+            body = test_client.post("/predict/advice", json={
+                "user_id": "u1", "message": "What is the lock-in period of a PPF account? My PAN is ABCDE1234F"}).json()
+    system = stub.requests[0]["messages"][0]["content"]
+    assert "Reference passages" in system and "15 full financial years" in system and "as of 2025-10-01" in system
+    assert stub.pii_violations == []
+    assert body["provider"] == "offline" and "ungrounded_numbers" in body["safety"]["flags"]
+    assert "9.5%" not in body["reply"] and "15" in body["reply"].split("\n")[0]

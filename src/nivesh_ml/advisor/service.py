@@ -41,6 +41,8 @@ SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_MESSAGE_CHARS = 4000
 FOLLOW_UP_WORDS = 6
 PASSAGES_PER_TURN = 5
+# "[PAN]" with the word naming it ("PAN is [PAN]", "phone [PHONE]"): the identifier, not the question
+PLACEHOLDER_RE = re.compile(r"(?:\b[A-Za-z]{1,12}+ (?:is |number |no\.? |: ?)?)?\[[A-Z_]{2,20}+\]")
 SYSTEM_PROMPT = (
     "You are Nivesh, a careful personal-finance assistant for people in India. Answer briefly and clearly, in "
     "the user's language (English or Hinglish). Ground your answer in the reference passages below and say so "
@@ -143,11 +145,12 @@ def monthly_spending(transactions: TransactionRepository | None, user_id: str,
 
 
 def retrieval_query(message: str, history: list[Message]) -> str:
-    """A short follow-up ("and for 15 years?") is searched together with the previous question."""
+    """A short follow-up ("and for 15 years?") is searched together with the previous question; redaction
+    placeholders ("[PAN]") are left out, or "my PAN is ..." would pull in the KYC passages."""
     previous = next((m.content for m in reversed(history) if m.role == "user"), None)
     if previous and len(message.split()) <= FOLLOW_UP_WORDS:
-        return f"{previous} {message}"
-    return message
+        message = f"{previous} {message}"
+    return PLACEHOLDER_RE.sub(" ", message)
 
 
 def _sources(hits: list[Hit], passages: list[Passage]) -> list[dict[str, str]]:
