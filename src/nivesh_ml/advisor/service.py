@@ -155,7 +155,7 @@ def retrieval_query(message: str, history: list[Message]) -> str:
 
 def _sources(hits: list[Hit], passages: list[Passage]) -> list[dict[str, str]]:
     """One entry per retrieved guide; its snippet is the sentence of that guide that answered, when one did."""
-    best = {}
+    best: dict[str, str] = {}
     for passage in passages:
         best.setdefault(passage.slug, passage.text)
     return [{"title": h.title, "snippet": best.get(h.slug, h.snippet)} for h in hits]
