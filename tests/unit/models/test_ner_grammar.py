@@ -114,3 +114,12 @@ def test_relative_dates_resolve_against_the_reference(text: str, start: str, end
     from nivesh_ml.models.ner.dates import resolve_date
 
     assert resolve_date(text, date(2025, 1, 15)) == {"start": start, "end": end}
+
+
+def test_grammar_spans_beat_overlapping_model_spans_of_other_labels() -> None:
+    nlp = make_blank_nlp()
+    nlp.add_pipe(GRAMMAR_COMPONENT)
+    doc = nlp.make_doc("paid 45 pounds at Tesco 3 days ago")
+    doc.ents = [Span(doc, 4, 6, label="MERCHANT"), Span(doc, 6, 8, label="CATEGORY")]  # "Tesco 3", "days ago"
+    doc = nlp.get_pipe(GRAMMAR_COMPONENT)(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("45 pounds", "MONEY"), ("3 days ago", "DATE")]
