@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 TINY_INTENT = {"epochs": 1, "max_steps": 20, "per_label": 20, "batch_size": 32, "max_length": 32, "threads": 1,
                "calibration_size": 32}
 PROPAGATION_S = 5.0
+POLL_S = 2.0
 SECRETS = ("9876543210", "ravi.kumar@example.com")
 NO_KEYS_NOTICE = "No API keys configured (NIVESH_API_KEYS): serving on loopback only."
 
@@ -68,9 +69,21 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture
 def fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
-    env = {**os.environ, "NIVESH_HOME": str(home[0]), "NIVESH_REDIS_URL": clean_redis,
-           "NIVESH_SERVER__CHAMPION_POLL_S": "600", "NIVESH_LOG_LEVEL": "INFO", "NIVESH_SERVER__LOG_JSON": "true",
-           "HF_HUB_OFFLINE": "1"}
+    """Two servers that can learn of a promotion quickly only through pub/sub (their poll is 600 s)."""
+    yield from _fleet(home[0], clean_redis, tmp_path, poll_s=600)
+
+
+@pytest.fixture
+def polling_fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
+    """Two servers that poll every 2 s and listen on a channel nobody publishes to (pub/sub out of play)."""
+    yield from _fleet(home[0], clean_redis, tmp_path, poll_s=POLL_S, channel="nivesh:nobody-publishes-here")
+
+
+def _fleet(home: Path, redis_url: str, tmp_path: Path, poll_s: float,
+           channel: str = "nivesh:champions") -> Iterator[Fleet]:
+    env = {**os.environ, "NIVESH_HOME": str(home), "NIVESH_REDIS_URL": redis_url,
+           "NIVESH_SERVER__CHAMPION_POLL_S": str(poll_s), "NIVESH_SERVER__CHAMPION_CHANNEL": channel,
+           "NIVESH_LOG_LEVEL": "INFO", "NIVESH_SERVER__LOG_JSON": "true", "HF_HUB_OFFLINE": "1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"server-{i}.log" for i in range(2)]
@@ -80,7 +93,7 @@ def fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "nivesh_ml.cli", "serve", "--workers", "2", "--port", str(port),
                  "--no-bootstrap"], env=env, stdout=subprocess.DEVNULL, stderr=stderr))
-    fleet = Fleet(ports, logs, clean_redis)
+    fleet = Fleet(ports, logs, redis_url)
     try:
         for port, proc in zip(ports, procs, strict=True):
             _wait_ready(fleet, port, proc)
@@ -122,6 +135,24 @@ def _workers(fleet: Fleet, tries: int = 400) -> dict[int, int]:
     raise AssertionError(f"found workers {found}, expected 4")
 
 
+def _promote_and_watch(fleet: Fleet, home: Path, version: str, workers: dict[int, int], within_s: float) -> None:
+    """``nivesh-ml models promote intent <version> --force``, then every worker must serve it ``within_s``."""
+    cli = subprocess.run([sys.executable, "-m", "nivesh_ml.cli", "models", "promote", "intent", version, "--force"],
+                         env={**os.environ, "NIVESH_HOME": str(home), "NIVESH_REDIS_URL": fleet.redis_url},
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    promoted_at = time.monotonic()
+    versions: dict[int, str | None] = {}
+    while time.monotonic() - promoted_at < within_s:
+        for port in fleet.ports:
+            pid, served = fleet.served(port)
+            versions[pid] = served
+        if len(versions) == 4 and set(versions.values()) == {version}:
+            break
+        time.sleep(0.02)
+    assert versions == {pid: version for pid in workers}, f"within {within_s}s: {versions}"
+
+
 def _requests_counted(fleet: Fleet, port: int) -> float:
     text = fleet.get(port, "/metrics").text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -133,21 +164,7 @@ def test_two_servers_of_two_workers_behave_as_one_service(fleet: Fleet, home: tu
     assert len(workers) == 4
 
     # 1. A promotion through the CLI reaches every worker of every server within seconds.
-    cli = subprocess.run([sys.executable, "-m", "nivesh_ml.cli", "models", "promote", "intent", home[1], "--force"],
-                         env={**os.environ, "NIVESH_HOME": str(home[0]),
-                              "NIVESH_REDIS_URL": fleet.redis_url}, capture_output=True, text=True,
-                         timeout=120)
-    assert cli.returncode == 0, cli.stderr
-    promoted_at = time.monotonic()
-    versions: dict[int, str | None] = {}
-    while time.monotonic() - promoted_at < PROPAGATION_S:
-        for port in fleet.ports:
-            pid, version = fleet.served(port)
-            versions[pid] = version
-        if len(versions) == 4 and set(versions.values()) == {home[1]}:
-            break
-        time.sleep(0.02)
-    assert versions == {pid: home[1] for pid in workers}, f"within {PROPAGATION_S}s: {versions}"
+    _promote_and_watch(fleet, home[0], home[1], workers, PROPAGATION_S)
 
     # 2. Personal data in a request reaches each worker's log (masked).
     for _ in range(40):
@@ -180,3 +197,12 @@ def test_two_servers_of_two_workers_behave_as_one_service(fleet: Fleet, home: tu
                       if line.startswith("VmRSS:"))
         print(f"worker {pid}: VmRSS {rss_kb / 1024:.0f} MB")
 
+
+
+def test_without_pub_sub_every_worker_follows_within_one_poll(polling_fleet: Fleet,
+                                                               home: tuple[Path, str]) -> None:
+    workers = _workers(polling_fleet)
+    current = ModelRegistry(Settings(home=home[0])).champion_version("intent")
+    target = "1" if current == home[1] else home[1]
+    # One poll interval, plus the same allowance for loading as with pub/sub.
+    _promote_and_watch(polling_fleet, home[0], target, workers, POLL_S + PROPAGATION_S)
