@@ -65,8 +65,15 @@ ADVERSARIAL = {
 }
 
 
+# A serving worker's entry point refuses torch/transformers imports for the whole process when imported (on
+# purpose, see its docstring); importing it here would break later tests that train. It defines no pattern.
+PROCESS_WIDE = frozenset({"nivesh_ml.serving.worker"})
+
+
 def _modules() -> Iterator[Any]:
     for info in pkgutil.walk_packages(nivesh_ml.__path__, prefix="nivesh_ml."):
+        if info.name in PROCESS_WIDE:
+            continue
         try:
             yield importlib.import_module(info.name)
         except ImportError:  # an optional training-only dependency missing here
