@@ -68,7 +68,7 @@ class ForecastConfig:
     # months when ``learn_total_shrink``: a month's spend is right-skewed, so the point with the least percentage
     # error sits below the expected value.
     total_shrink: float = 1.0
-    learn_total_shrink: bool = False
+    learn_total_shrink: bool = True
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.eligible if f not in ALL_FAMILIES]
