@@ -69,6 +69,7 @@ def train_and_evaluate(users: int, workdir: Path, params: dict[str, Any] | None 
         "eval_seed": eval_seed,
         "params": params or {}, "eligible": config.eligible, "expensive_top_k": config.expensive_top_k,
         "preferred": config.preferred, "weights": config.weights, "scheduled": config.scheduled,
+        "total_shrink": config.total_shrink,
         "scheduled_error_ratio": trained.metadata.extra.get("scheduled_error_ratio"),
         "calibration": config.calibration, "train_report": trained.metadata.metrics,
         "total_spend": {k: round(metrics[k], 4) for k in ("mape", "smape", "rel_mae", "coverage_80")},
