@@ -9,6 +9,7 @@ the window cannot move the threshold arbitrarily, and too few recent scores leav
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
@@ -39,19 +40,34 @@ class RecentScores:
 
     window: int = RECENT_WINDOW
     scores: deque[float] = field(default_factory=deque)
+    # How many remembered scores lie above ``_counted_for``: kept up to date on every observe, so the flag rate
+    # read after each request is O(1); a different threshold (after recalibration) recounts once.
+    _counted_for: float | None = None
+    _above: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def observe(self, score: float) -> None:
-        """Remember one served score."""
-        self.scores.append(score)
-        if len(self.scores) > self.window:
-            self.scores.popleft()
+        """Remember one served score (request threads call this concurrently)."""
+        with self._lock:
+            self.scores.append(score)
+            if self._counted_for is not None and score > self._counted_for:
+                self._above += 1
+            if len(self.scores) > self.window:
+                dropped = self.scores.popleft()
+                if self._counted_for is not None and dropped > self._counted_for:
+                    self._above -= 1
 
     def flag_rate(self, threshold: float) -> float:
         """Share of the remembered scores above ``threshold`` (0 when none)."""
-        if not self.scores:
-            return 0.0
-        return float((np.fromiter(self.scores, dtype=float) > threshold).mean())
+        with self._lock:
+            if not self.scores:
+                return 0.0
+            if threshold != self._counted_for:
+                self._counted_for = threshold
+                self._above = int((np.fromiter(self.scores, dtype=float) > threshold).sum())
+            return self._above / len(self.scores)
 
     def as_array(self) -> np.ndarray:
         """The remembered scores, oldest first."""
-        return np.fromiter(self.scores, dtype=float, count=len(self.scores))
+        with self._lock:
+            return np.fromiter(self.scores, dtype=float, count=len(self.scores))
