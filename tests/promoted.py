@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,17 @@ def promoted_home(factory: pytest.TempPathFactory, model: str, options: Mapping[
     result = train_model(Settings(home=home), model, data, options, promote=True)
     assert result.promotion and result.promotion["promoted"], result.promotion
     return home, result
+
+
+# Credit trains in seconds: the tiny model of tests that need any real champion (reload, sync).
+TINY_CREDIT: Mapping[str, Any] = {"n_applicants": 1200, "n_trials": 1, "folds": 3}
+
+
+def private_copy(home: Path, tmp_path: Path) -> Path:
+    """A copy of a promoted home that one test may change (register versions, corrupt artefacts)."""
+    copy = tmp_path / "var"
+    shutil.copytree(home, copy)
+    return copy
 
 
 @contextmanager

@@ -25,22 +25,19 @@ from nivesh_ml.serving.deps import Services
 from nivesh_ml.serving.metrics import Metrics
 from nivesh_ml.serving.models import ModelManager
 from tests.integration.test_credit_api import APPLICANT
-from tests.promoted import promoted_home
+from tests.promoted import TINY_CREDIT, private_copy, promoted_home
 
 pytestmark = pytest.mark.integration
-TINY = {"n_applicants": 1200, "n_trials": 1, "folds": 3}
 
 
 @pytest.fixture(scope="module")
 def credit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainResult]:
-    return promoted_home(tmp_path_factory, "credit", TINY)
+    return promoted_home(tmp_path_factory, "credit", TINY_CREDIT)
 
 
 @pytest.fixture
 def home(credit: tuple[Path, TrainResult], tmp_path: Path) -> Path:
-    copy = tmp_path / "var"
-    shutil.copytree(credit[0], copy)
-    return copy
+    return private_copy(credit[0], tmp_path)
 
 
 def _settings(home: Path, redis_url: str | None = None, poll_s: float = 30.0) -> Settings:

@@ -19,23 +19,20 @@ from nivesh_ml.registry import ModelRegistry, registered_name
 from nivesh_ml.serving.metrics import Metrics
 from nivesh_ml.serving.models import ModelManager
 from tests.integration.test_credit_api import APPLICANT
-from tests.promoted import app_client, promoted_home
+from tests.promoted import TINY_CREDIT, app_client, private_copy, promoted_home
 
 pytestmark = pytest.mark.integration
-TINY = {"n_applicants": 1200, "n_trials": 1, "folds": 3}
 
 
 @pytest.fixture(scope="module")
 def credit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainResult]:
-    return promoted_home(tmp_path_factory, "credit", TINY)
+    return promoted_home(tmp_path_factory, "credit", TINY_CREDIT)
 
 
 @pytest.fixture
 def home(credit: tuple[Path, TrainResult], tmp_path: Path) -> Path:
     """A private copy of the promoted home (each test registers its own bad versions)."""
-    copy = tmp_path / "var"
-    shutil.copytree(credit[0], copy)
-    return copy
+    return private_copy(credit[0], tmp_path)
 
 
 def _good_dir(home: Path) -> Path:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from nivesh_ml.errors import InvalidInput
+from nivesh_ml.models.options import flag
 
 FALLBACK_LABEL = "general_chat"
 
@@ -78,16 +79,4 @@ class IntentParams:
         return asdict(self)
 
 
-def _flag(value: Any) -> bool:
-    """A yes/no option from the CLI (``--param refit=true``) or JSON (``true``)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(value)
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {"float": float, "int": int, "bool": _flag}
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"float": float, "int": int, "bool": flag}
