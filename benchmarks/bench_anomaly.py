@@ -17,8 +17,8 @@
    (validation and held-out users): how the combiner copes with a kind of anomaly absent from the labels.
 
 6. With ``--periods``: the later-period comparison only (issue 17), for a **thin-history** scenario
-   (``thin_history_transactions``: ``--thin-users`` users over 9 days, median ≈ 14 rows each, plus large
-   night-time online/grocery frauds) and a **thick-history** one (``--thick-users`` users × ``--thick-months``
+   (``thin_history_transactions``: ``--thin-users`` users over 7 days, median ≈ 14 rows each, plus fraud episodes:
+   large night-time online/grocery purchases) and a **thick-history** one (``--thick-users`` users × ``--thick-months``
    months of the ordinary simulator). Each is split by time: the first 60 % trains, the last 40 % is scored as
    a file of its own (what ``nivesh-ml train anomaly --data …`` then ``nivesh-ml score anomaly`` does).
    ROC-AUC, PR-AUC and the flag rate at the stored threshold for (a) a plain IsolationForest on (amount, hour,

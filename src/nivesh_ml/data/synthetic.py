@@ -19,8 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from nivesh_ml.data.synthetic_anomalies import NIGHT_FRAUD_KIND, NIGHT_FRAUD_MERCHANTS, THIN_DAYS, inject
+from nivesh_ml.data.synthetic_anomalies import THIN_DAYS, inject
 from nivesh_ml.data.synthetic_calendar import Calendar, build_calendar
+from nivesh_ml.data.synthetic_card import add_card_layer
 from nivesh_ml.data.synthetic_catalog import (
     BAND_BY_TIER,
     BANDS,
@@ -201,33 +202,17 @@ def write_dataset(out_dir: Path, n_users: int, months: int, seed: int = 42, star
             "params": {"n_users": n_users, "months": months, "seed": seed, "start": start.isoformat()}}
 
 
-def thin_history_transactions(n_users: int, seed: int, days: int = THIN_DAYS,
-                              fraud_rate: float = 0.01) -> pd.DataFrame:
-    """Thin histories: ``days`` days of simulated users (median ≈ 14 rows each) plus population-level frauds.
+def thin_history_transactions(n_users: int, seed: int, days: int = THIN_DAYS) -> pd.DataFrame:
+    """Thin histories like a public card-fraud set: ``days`` days of simulated users plus card activity.
 
-    The simulator's own per-user anomalies stay in (labelled by kind); on top, ``fraud_rate`` of the rows are
-    added as card-not-present frauds that no user's history makes unusual on its own: large online shopping or
-    grocery purchases (6-30× the population's median for the category) between midnight and 5 am, labelled
-    ``night_online_fraud``. Sorted by user then time, the columns of :func:`generate_transactions`.
+    The simulator's own rows and per-user anomalies (labelled by kind) stay; ``synthetic_card.add_card_layer``
+    adds legitimate online card purchases at every hour (night included; together a median of ≈ 14 rows per
+    user over a week) and fraud episodes on 3 % of the cards: a few large online shopping or grocery purchases,
+    mostly between 22 h and 4 h, labelled ``night_online_fraud``. Sorted by user then time, the columns of
+    :func:`generate_transactions`.
     """
     months = max(1, -(-days // 28))
     frame = generate_transactions(n_users, months, seed=seed, start=date(2024, 11, 4))
     stamps = pd.to_datetime(frame["timestamp"])
     frame = frame[stamps < stamps.min().normalize() + pd.Timedelta(days=days)].reset_index(drop=True)
-    rng = np.random.default_rng(seed + 7919)
-    n_fraud = max(1, round(len(frame) * fraud_rate))
-    victims = frame.iloc[rng.integers(0, len(frame), n_fraud)].reset_index(drop=True)
-    category = np.where(rng.random(n_fraud) < 0.6, "shopping", "groceries")
-    medians = frame[frame["direction"] == "debit"].groupby("category")["amount"].median()
-    amount = np.round(medians.reindex(category).to_numpy(float) * rng.uniform(6, 30, n_fraud), 2)
-    start = pd.to_datetime(frame["timestamp"]).min().normalize()
-    when = (start + pd.to_timedelta(rng.integers(0, days, n_fraud), unit="D")
-            + pd.to_timedelta(rng.integers(0, 5 * 3600, n_fraud), unit="s"))
-    merchant = [NIGHT_FRAUD_MERCHANTS[c][rng.integers(0, len(NIGHT_FRAUD_MERCHANTS[c]))] for c in category]
-    fraud = victims.assign(
-        transaction_id=[f"nf{seed}-{i}" for i in range(n_fraud)], timestamp=[w.isoformat() for w in when],
-        amount=amount, currency="INR", direction="debit", merchant=merchant, category=category, channel="card",
-        description=[f"ECOM {m.upper()}" for m in merchant], is_anomaly=1, anomaly_kind=NIGHT_FRAUD_KIND)
-    out = pd.concat([frame, fraud], ignore_index=True)
-    order = np.lexsort((pd.to_datetime(out["timestamp"]).to_numpy(), out["user_id"].astype(str).to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    return add_card_layer(frame, seed, days)

@@ -212,9 +212,5 @@ def _cumsum_by_event(values: np.ndarray, event: np.ndarray) -> np.ndarray:
 
 
 
-THIN_DAYS: Final = 9  # the simulator's users make ≈ 1.5 transactions a day: a median of ≈ 14 per user
+THIN_DAYS: Final = 7  # one week of card data (synthetic_card adds the online purchases: median ≈ 14 rows)
 NIGHT_FRAUD_KIND: Final = "night_online_fraud"
-NIGHT_FRAUD_MERCHANTS: Final[dict[str, tuple[str, ...]]] = {
-    "shopping": ("Amazon", "Flipkart", "Myntra", "Ajio", "Croma Online"),
-    "groceries": ("BigBasket", "Blinkit", "Zepto", "Swiggy Instamart"),
-}
