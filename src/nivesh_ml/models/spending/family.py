@@ -75,7 +75,8 @@ class SpendingPredictor(Predictor):
 
     def history(self, transactions: Sequence[Any]) -> SpendHistory:
         """Monthly spend per category from transaction records."""
-        return spend_history(transactions, self.config.max_history_months, self.config.excluded_categories)
+        return spend_history(transactions, self.config.max_history_months, self.config.excluded_categories,
+                             self.config.hygiene)
 
     def forecast(self, history: SpendHistory, months: int, category: str | None = None) -> UserForecast:
         """Forecast ``months`` ahead (one category, or all of them, plus the total)."""

@@ -37,6 +37,9 @@ class Scheduled(Protocol):
     @property
     def scheduled(self) -> Collection[str]: ...
 
+    @property
+    def per_user_recurrence(self) -> bool: ...
+
 
 SCHEDULED = "scheduled"
 # Same month last year must cut the pooled error of the recent level by at least this share (a priori, not tuned).
@@ -82,10 +85,15 @@ def is_scheduled(y: np.ndarray, prior: bool) -> bool:
 
 
 def user_scheduled(history: SpendHistory, cfg: Scheduled) -> list[str]:
-    """The categories scheduled for this user (own history, pooled list as the prior); none under a year."""
+    """The categories scheduled for this user (own history, pooled list as the prior); none under a year.
+
+    With ``cfg.per_user_recurrence`` off (an ablation), the pooled list alone decides.
+    """
     if history.n_months < MIN_MONTHS:
         return []
     prior = set(cfg.scheduled)
+    if not cfg.per_user_recurrence:
+        return [c for c in history.categories if c in prior]
     return [c for c in history.categories
             if is_scheduled(history.amounts[c].to_numpy(float), c in prior)]
 

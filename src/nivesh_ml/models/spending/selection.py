@@ -69,6 +69,11 @@ class ForecastConfig:
     # error sits below the expected value.
     total_shrink: float = 1.0
     learn_total_shrink: bool = True
+    # Issue 20's rules as switches (on by default; off only for the benchmark's per-rule table): per-user
+    # recurrence of scheduled categories (rule 1, recurring.py) and real-data hygiene of the series (rule 2,
+    # series.py). Rule 3, the robust level, is the family ``median_12`` in ``eligible``.
+    per_user_recurrence: bool = True
+    hygiene: bool = True
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.eligible if f not in ALL_FAMILIES]

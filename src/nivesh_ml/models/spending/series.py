@@ -14,6 +14,10 @@ credits (salary, interest) never count. Real bank data needs more care than that
   it is listed in ``missing_months`` and filled with each category's median month (so the forecasters are
   not fed a false zero), and evaluation never scores it;
 - a partial month at either end (data starting after the 4th or ending before the last days) is dropped.
+
+``hygiene=False`` switches all of these off but the partial last month (the behaviour before issue 20: money
+moved only by exact category, no refund netting, no aliases, a month without transactions counts as zero); it
+exists for the benchmark's per-rule table, not for serving.
 """
 
 from __future__ import annotations
@@ -124,18 +128,18 @@ def _normalise(values: pd.Series) -> pd.Series:
     return text.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
 
 
-def normalise_category(values: pd.Series) -> pd.Series:
+def normalise_category(values: pd.Series, aliases: bool = True) -> pd.Series:
     """Category names compared in one spelling: lower case, separators → "_", usual aliases merged."""
     name = _normalise(values).str.replace(" ", "_", regex=False)
     name = name.mask(name == "", UNCATEGORISED)
-    return name.map(lambda c: CATEGORY_ALIASES.get(c, c)).astype(str)
+    return name.map(lambda c: CATEGORY_ALIASES.get(c, c)).astype(str) if aliases else name.astype(str)
 
 
-def _money_moved(category: pd.Series, text: pd.Series, exclude: Collection[str]) -> pd.Series:
+def _money_moved(category: pd.Series, text: pd.Series, exclude: Collection[str], hygiene: bool = True) -> pd.Series:
     """Debits that move money: excluded categories, any spelling of a transfer or card-bill payment, and
     descriptions of own-account transfers or card-bill payments (only when exclusion is on at all)."""
     moved = category.isin(exclude)
-    if not exclude:
+    if not exclude or not hygiene:
         return moved
     spelled = category.str.contains("transfer", regex=False) | (
         category.str.contains("card", regex=False) & category.str.contains("bill|payment|repay", regex=True))
@@ -144,7 +148,7 @@ def _money_moved(category: pd.Series, text: pd.Series, exclude: Collection[str])
     return moved | spelled | described
 
 
-def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def _valid_rows(frame: pd.DataFrame, hygiene: bool = True) -> pd.DataFrame:
     """Every transaction with a time and a positive amount, fields normalised."""
     if frame.empty:
         raise InvalidInput("no transactions to forecast from")
@@ -159,7 +163,7 @@ def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
     text = (merchant + " " + _normalise(frame.get("description", empty))).str.strip()
     out = pd.DataFrame({"timestamp": ts, "amount": pd.to_numeric(frame["amount"], errors="coerce"),
                         "direction": direction.str.lower(), "currency": currency,
-                        "category": normalise_category(frame.get("category", empty)),
+                        "category": normalise_category(frame.get("category", empty), aliases=hygiene),
                         "merchant": merchant.astype(str), "text": text.astype(str)})
     out = out[out["timestamp"].notna() & (out["amount"] > 0)]
     if out.empty:
@@ -167,15 +171,16 @@ def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clean_debits(rows: pd.DataFrame, exclude: Collection[str]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def _clean_debits(rows: pd.DataFrame, exclude: Collection[str],
+                  hygiene: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(spending debits, credits that may be refunds, main currency); debits sorted by time."""
     debits = rows[rows["direction"] == "debit"]
     if debits.empty:
         raise InvalidInput("no debit transactions to forecast from")
-    debits = debits[~_money_moved(debits["category"], debits["text"], exclude)]
+    debits = debits[~_money_moved(debits["category"], debits["text"], exclude, hygiene)]
     if debits.empty:
         raise InvalidInput("no spending to forecast from: every debit is a transfer or an investment")
-    uncategorised = (debits["category"] == UNCATEGORISED) & debits["text"].str.contains(_ATM_TEXT)
+    uncategorised = (debits["category"] == UNCATEGORISED) & debits["text"].str.contains(_ATM_TEXT) & hygiene
     debits = debits.assign(category=debits["category"].mask(uncategorised, CASH))
     # Amounts in different currencies do not add up: keep the user's main currency (no FX conversion).
     main = str(debits["currency"].value_counts().idxmax())
@@ -239,7 +244,7 @@ def net_refunds(debits: pd.DataFrame, credits: pd.DataFrame) -> tuple[np.ndarray
 
 
 def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
-                  exclude: Collection[str] = NON_SPEND_CATEGORIES) -> SpendHistory:
+                  exclude: Collection[str] = NON_SPEND_CATEGORIES, hygiene: bool = True) -> SpendHistory:
     """Monthly spend per category over consecutive complete months.
 
     Debits in ``exclude`` (money moved, not spent) are ignored; refunds are netted against their purchases;
@@ -249,9 +254,9 @@ def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
     the month's end), so an in-progress month is forecast rather than mistaken for a drop in spending; the
     first month likewise when the data starts after its first few days.
     """
-    rows = _valid_rows(frame)
-    debits, credits, currency = _clean_debits(rows, exclude)
-    amounts_netted, n_netted = net_refunds(debits, credits)
+    rows = _valid_rows(frame, hygiene)
+    debits, credits, currency = _clean_debits(rows, exclude, hygiene)
+    amounts_netted, n_netted = net_refunds(debits, credits if hygiene else credits.iloc[:0])
     debits = debits.assign(amount=amounts_netted)
     debits = debits[debits["amount"] > 0]
     if debits.empty:
@@ -264,7 +269,7 @@ def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
             and first < last:
         dropped = str(last)
         last = last - 1
-    if first_ts.to_period("M") == first and first_ts.day > 1 + FIRST_MONTH_SLACK_DAYS and first < last:
+    if hygiene and first_ts.to_period("M") == first and first_ts.day > 1 + FIRST_MONTH_SLACK_DAYS and first < last:
         dropped_first = str(first)
         first = first + 1
     first = max(first, last - (max_months - 1))
@@ -275,7 +280,7 @@ def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
     amounts = grouped.sum().unstack(fill_value=0.0).reindex(index, fill_value=0.0).astype(float)
     counts = grouped.count().unstack(fill_value=0).reindex(index, fill_value=0).astype(float)
     missing = index[~index.isin(active)]
-    if len(missing) and len(missing) < len(index):
+    if hygiene and len(missing) and len(missing) < len(index):
         observed = ~index.isin(missing)
         amounts.loc[missing] = amounts[observed].median(axis=0).to_numpy()
         counts.loc[missing] = counts[observed].median(axis=0).round().to_numpy()
@@ -287,9 +292,9 @@ def monthly_spend(frame: pd.DataFrame, max_months: int = 36,
 
 
 def spend_history(items: Iterable[Transaction | Mapping[str, Any]], max_months: int = 36,
-                  exclude: Collection[str] = NON_SPEND_CATEGORIES) -> SpendHistory:
+                  exclude: Collection[str] = NON_SPEND_CATEGORIES, hygiene: bool = True) -> SpendHistory:
     """:func:`monthly_spend` of transaction records (pydantic or dicts)."""
-    return monthly_spend(transactions_frame(items), max_months=max_months, exclude=exclude)
+    return monthly_spend(transactions_frame(items), max_months=max_months, exclude=exclude, hygiene=hygiene)
 
 
 def truncate(history: SpendHistory, n_months: int) -> SpendHistory:

@@ -84,7 +84,8 @@ def user_histories(frame: pd.DataFrame, cfg: ForecastConfig,
                    max_users: int | None = None) -> list[tuple[str, SpendHistory]]:
     """Monthly spend of each user in a transactions frame (sorted by user id)."""
     groups = list(frame.groupby("user_id", sort=True))[: max_users or None]
-    return [(str(u), monthly_spend(rows, cfg.max_history_months, cfg.excluded_categories)) for u, rows in groups]
+    return [(str(u), monthly_spend(rows, cfg.max_history_months, cfg.excluded_categories, cfg.hygiene))
+            for u, rows in groups]
 
 
 def holdout_cases(histories: list[tuple[str, SpendHistory]], horizon: int, cfg: ForecastConfig,
