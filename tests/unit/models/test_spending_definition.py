@@ -104,3 +104,32 @@ def test_total_shrink_is_learned_below_one_for_right_skewed_months_and_scales_th
     assert learn_total_shrink(cases[:5], cfg) == 1.0  # too few held-out months to learn from
     with pytest.raises(InvalidInput):
         ForecastConfig(total_shrink=0.1)
+
+
+def test_conformal_interval_factors_cover_at_least_80_percent_of_new_errors_even_from_few_points() -> None:
+    from nivesh_ml.models.spending.training import conformal_bounds
+
+    rng = np.random.default_rng(11)
+    covered = []
+    for _ in range(400):  # heavy-tailed normalised errors, 60 held-out months per training run
+        lo, hi = conformal_bounds(rng.standard_t(4, size=60))
+        new = rng.standard_t(4, size=200)
+        covered.append(np.mean((new >= lo) & (new <= hi)))
+    # Plain 10 %/90 % quantiles of 60 points cover about 0.8 × 59/61 ≈ 77 % on average: too narrow.
+    assert 0.79 <= float(np.mean(covered)) <= 0.83
+    assert conformal_bounds(np.arange(100.0)) == (9.0, 90.0)  # the 10th and the 91st of 100
+    assert conformal_bounds([0.5, -0.5]) == (-0.5, 0.5)  # too few: the extremes
+
+
+def test_intervals_are_calibrated_on_earlier_windows_of_the_training_users_too() -> None:
+    from nivesh_ml.models.spending import FAMILY
+
+    frame = pd.DataFrame([r for i in range(3) for r in toy_user(f"u{i}", months=24, seed=i)])
+    config = {"eligible": CHEAP, "learn_scheduled": False}
+    three = FAMILY.train(frame, {"calibration_users": 3, "calibration_windows": 3, "config": config})
+    assert three.metadata.extra["choice_cases"] == 3  # the last window chooses the families
+    assert three.metadata.extra["calibration_cases"] == 9  # 3 users × 3 windows calibrate the intervals
+    one = FAMILY.train(frame, {"calibration_users": 3, "calibration_windows": 1, "config": config})
+    assert one.metadata.extra["calibration_cases"] == 3
+    with pytest.raises(InvalidInput, match="calibration_windows"):
+        FAMILY.train(frame, {"calibration_windows": 0})

@@ -121,3 +121,17 @@ def test_the_noisy_simulator_exercises_every_rule_and_the_series_builder_recover
         # within 5 % of true consumption, 1 % on average (the simulator's own refunds, not in the truth, differ).
         assert np.all(np.abs(got - want) <= 0.05 * want), (user, got / want)
         assert np.mean(np.abs(got / want - 1)) < 0.01, (user, got / want)
+
+
+def test_hygiene_off_is_the_behaviour_before_the_rules_for_the_per_rule_benchmark() -> None:
+    rows = _months()
+    rows.append(_row("2024-02-15T10:00:00", 40000.0, "CC Bill"))  # a card bill: counted again without hygiene
+    rows.append(_row("2024-03-10T10:00:00", 5000.0, "shopping", merchant="Amazon"))
+    rows.append(_row("2024-03-12T10:00:00", 5000.0, "Refunds", "credit", merchant="Amazon"))
+    rows.append(_row("2024-04-15T10:00:00", 700.0, "ATM"))
+    assert spend_history(rows).total.tolist() == [2000.0, 2000.0, 2000.0, 2700.0]
+    raw = spend_history(rows, hygiene=False)
+    assert raw.total.tolist() == [2000.0, 42000.0, 7000.0, 2700.0]
+    assert "atm" in raw.categories and CASH not in raw.categories
+    gap = [r for r in toy_user(months=15) if not r["timestamp"].startswith("2023-06")]
+    assert spend_history(gap, hygiene=False).amounts.loc["2023-06"].sum() == 0.0  # a false zero, as before

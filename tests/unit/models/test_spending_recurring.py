@@ -108,3 +108,14 @@ def test_trained_model_keeps_its_scheduled_categories_after_save_and_load(tmp_pa
     feb = [r for r in out["forecast"] if r["category"] == "insurance" and r["month"] == "2025-02"]
     assert feb and feb[0]["amount"] == pytest.approx(30000.0) and feb[0]["model"] == SCHEDULED
     assert out["total"][1]["amount"] > out["total"][0]["amount"] + 20000.0
+
+
+def test_without_per_user_recurrence_the_pooled_list_alone_decides_and_the_laptop_is_projected() -> None:
+    rows = premium_user("me", due_month=3, premium=24000.0, seed=3)
+    rows.append({"user_id": "me", "timestamp": "2024-06-15T11:00:00", "amount": 60000.0, "category": "education"})
+    history = spend_history(rows)
+    pooled_only = ForecastConfig(eligible=CHEAP, scheduled=["education", "insurance"], per_user_recurrence=False)
+    assert user_scheduled(history, pooled_only) == ["education", "insurance"]
+    june = forecast_user(history, 12, pooled_only).total.point[5]
+    per_user = forecast_user(history, 12, ForecastConfig(eligible=CHEAP, scheduled=["education", "insurance"]))
+    assert june > per_user.total.point[5] + 40000.0  # the one-off laptop comes back next June

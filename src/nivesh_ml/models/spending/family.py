@@ -17,7 +17,7 @@ from nivesh_ml.data.splits import split_users
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelFamily, ModelMetadata, Predictor, Prepared, Trained
 from nivesh_ml.models.spending.forecast import UserForecast, forecast_user
-from nivesh_ml.models.spending.forecasters import ALL_FAMILIES, warm_up
+from nivesh_ml.models.spending.forecasters import ALL_FAMILIES
 from nivesh_ml.models.spending.global_model import GlobalModel, train_global
 from nivesh_ml.models.spending.metrics import evaluate_cases
 from nivesh_ml.models.spending.params import DEFAULT_HORIZON, SpendingParams
@@ -25,6 +25,8 @@ from nivesh_ml.models.spending.selection import ForecastConfig
 from nivesh_ml.models.spending.series import SpendHistory, spend_history
 from nivesh_ml.models.spending.training import (
     EvalSet,
+    HoldoutCase,
+    earlier_windows,
     fit_config,
     holdout_cases,
     scheduled_categories,
@@ -138,18 +140,24 @@ class SpendingFamily(ModelFamily):
             base = replace(base, eligible=[f for f in base.eligible if f != "global"])
         cases = holdout_cases(histories[:max_users], horizon, base, global_models=by_user)
         if cases:
-            cfg, report = fit_config(cases, base, options.blend_weights)
+            def earlier(cfg: ForecastConfig) -> list[HoldoutCase]:
+                return earlier_windows(histories[:max_users], horizon, cfg, options.calibration_windows, by_user)
+
+            cfg, report = fit_config(cases, base, options.blend_weights, earlier)
+            calibration_cases = int(report.pop("calibration_cases", len(cases)))
         else:
             log.warning("no training user has 12+ months of history: keeping the default config")
-            cfg, report = base, {}
+            cfg, report, calibration_cases = base, {}, 0
         meta = ModelMetadata(
             name=self.name,
             metrics=_clean({f"train_relative_mae_{k}": v for k, v in report.items()}),
-            params={"horizon": horizon, "calibration_users": max_users},
+            params={"horizon": horizon, "calibration_users": max_users,
+                    "calibration_windows": options.calibration_windows},
             feature_schema={"input": "a user's transactions (debits; timestamp, amount, category, currency)",
                             "output": "monthly spend per category and total with 80 % intervals",
                             "families": list(ALL_FAMILIES)},
-            extra={"calibration_cases": len(cases), "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
+            extra={"calibration_cases": calibration_cases, "choice_cases": len(cases),
+                   "profiles": sorted(cfg.profiles), "eligible": cfg.eligible,
                    "expensive_top_k": cfg.expensive_top_k, "calibration": cfg.calibration,
                    "preferred": cfg.preferred, "weights": cfg.weights, "scheduled": cfg.scheduled,
                    "scheduled_error_ratio": ratios,
@@ -168,14 +176,13 @@ class SpendingFamily(ModelFamily):
         trained.metadata.write(directory)
 
     def load(self, directory: Path) -> SpendingPredictor:
-        """Read the config and warm statsforecast's compiled kernels."""
+        """Read the config (statsforecast is imported by the first forecast that needs it, not here)."""
         meta = ModelMetadata.read(Path(directory))
         path = Path(directory) / CONFIG_FILE
         if not path.is_file():
             raise InvalidInput(f"{directory} has no {CONFIG_FILE}: not a spending model")
         config = ForecastConfig.from_dict(json.loads(path.read_text()))
         pooled = GlobalModel.load(Path(directory)) if "global" in config.eligible else None
-        warm_up()
         return SpendingPredictor(config, meta, pooled)
 
     def evaluate(self, predictor: Predictor, dataset: Any) -> dict[str, Any]:

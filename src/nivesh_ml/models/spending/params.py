@@ -10,6 +10,7 @@ from nivesh_ml.models.options import check_ranges, parse_options
 
 DEFAULT_HORIZON = 3
 DEFAULT_CALIBRATION_USERS = 20
+DEFAULT_CALIBRATION_WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,17 @@ class SpendingParams:
     seed: int = 42
     horizon: int = DEFAULT_HORIZON  # months hidden from each training user to learn the choices
     calibration_users: int = DEFAULT_CALIBRATION_USERS
+    # Held-out windows of ``horizon`` months per calibration user for the intervals and the total shrink: the
+    # last one (which also chooses the families) and the ones before it, forecast by the served procedure.
+    calibration_windows: int = DEFAULT_CALIBRATION_WINDOWS
     config: dict[str, Any] = field(default_factory=dict)  # ForecastConfig fields, e.g. {"eligible": [...]}
     global_params: dict[str, Any] | None = None  # the pooled model's LightGBM parameters
     blend_weights: bool = True  # learn blend weights of the eligible families (False: pick one)
 
     def __post_init__(self) -> None:
         check_ranges("spending", self, {"horizon": 1 <= self.horizon <= 12,
-                                        "calibration_users": self.calibration_users >= 1})
+                                        "calibration_users": self.calibration_users >= 1,
+                                        "calibration_windows": 1 <= self.calibration_windows <= 6})
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SpendingParams:

@@ -62,15 +62,16 @@ class HoldoutCase:
 
 
 def holdout_case(user_id: str, history: SpendHistory, horizon: int, cfg: ForecastConfig,
-                 families: list[str] | None = None, global_model: GlobalModel | None = None) -> HoldoutCase | None:
-    """Hide the last ``horizon`` months of a history, run every family on the rest."""
+                 families: list[str] | None = None, global_model: GlobalModel | None = None,
+                 served: bool = False) -> HoldoutCase | None:
+    """Hide the last ``horizon`` months of a history, run every family (``served``: what serving runs) on the rest."""
     n = history.n_months
     if n < max(MIN_HISTORY_MONTHS, horizon + 3):
         return None
     if set(history.missing_months) & {str(m) for m in history.months[n - horizon:]}:
         return None  # a gap in the data is not a month to score
     past = truncate(history, n - horizon)
-    months, runs = series_runs(past, horizon, cfg, families=families or list(ALL_FAMILIES),
+    months, runs = series_runs(past, horizon, cfg, families=None if served else families or list(ALL_FAMILIES),
                                global_model=global_model)
     actual, snaive = {}, {}
     for name in runs:
@@ -104,6 +105,27 @@ def holdout_cases(histories: list[tuple[str, SpendHistory]], horizon: int, cfg: 
             cases.append(case)
         if progress:
             progress(i + 1, len(histories))
+    return cases
+
+
+def earlier_windows(histories: list[tuple[str, SpendHistory]], horizon: int, cfg: ForecastConfig, windows: int,
+                    global_models: Mapping[str, GlobalModel] | None = None) -> list[HoldoutCase]:
+    """Held-out cases of the ``windows - 1`` windows of ``horizon`` months before each user's last one.
+
+    Each is forecast by the served procedure under ``cfg`` (its chosen families only) from the months before
+    it: more out-of-sample errors of the served forecasts, for interval calibration and the total shrink.
+    Pooled fits saw these months: the shared seasonal profiles (of N users, this user's share is 1/N) and the
+    global model (cross-fitted: other users' months only). The family choice did not (it used the last window).
+    """
+    cases = []
+    for user_id, history in histories:
+        pooled = (global_models or {}).get(user_id)
+        for k in range(1, windows):
+            case = holdout_case(user_id, truncate(history, history.n_months - k * horizon), horizon, cfg,
+                                global_model=pooled, served=True)
+            if case is None:
+                break
+            cases.append(case)
     return cases
 
 
@@ -245,12 +267,27 @@ def normalised_errors(cases: list[HoldoutCase], cfg: ForecastConfig) -> dict[str
     return out
 
 
+def conformal_bounds(z: list[float] | np.ndarray, target: tuple[float, float] = TARGET) -> tuple[float, float]:
+    """Split-conformal interval factors from normalised held-out errors: the ⌊(n+1)·q_lo⌋-th and ⌈(n+1)·q_hi⌉-th
+    smallest, so that a new exchangeable error falls inside with probability at least ``q_hi − q_lo``."""
+    ordered = np.sort(np.asarray(z, dtype=float))
+    n = len(ordered)
+    lo_rank = int(np.floor((n + 1) * target[0]))
+    hi_rank = int(np.ceil((n + 1) * target[1]))
+    return float(ordered[max(lo_rank, 1) - 1]), float(ordered[min(hi_rank, n) - 1])
+
+
 def calibrate(cases: list[HoldoutCase], cfg: ForecastConfig) -> dict[str, list[float]]:
-    """Interval factors so that 80 % of held-out months fall inside (defaults where data is thin)."""
+    """Interval factors so that 80 % of held-out months fall inside (defaults where data is thin).
+
+    The factors are split-conformal bounds of the served forecasts' errors on the training users' held-out
+    windows, each error divided by its series' own backtest error scale: the scale carries a series' volatility,
+    the factors what its few backtests miss (:func:`conformal_bounds`).
+    """
     calibration = {k: list(v) for k, v in cfg.calibration.items()}
     for group, z in normalised_errors(cases, cfg).items():
         if len(z) >= MIN_CALIBRATION_POINTS:
-            lo, hi = np.quantile(z, TARGET)
+            lo, hi = conformal_bounds(z)
             # Keep the interval around the point forecast even when errors are one-sided.
             calibration[group] = [round(float(min(lo, -0.1)), 4), round(float(max(hi, 0.1)), 4)]
     return calibration
@@ -278,9 +315,11 @@ def learn_total_shrink(cases: list[HoldoutCase], cfg: ForecastConfig) -> float:
     return float(grid[int(np.argmin(mape))])
 
 
-def fit_config(cases: list[HoldoutCase], base: ForecastConfig,
-               blend_weights: bool = True) -> tuple[ForecastConfig, dict[str, float]]:
-    """The trained config: eligible families, then interval calibration under that choice."""
+def fit_config(cases: list[HoldoutCase], base: ForecastConfig, blend_weights: bool = True,
+               more_cases: Callable[[ForecastConfig], list[HoldoutCase]] | None = None,
+               ) -> tuple[ForecastConfig, dict[str, float]]:
+    """The trained config: eligible families, blend weights and preferred choice on ``cases``; then the total
+    shrink and interval calibration under that choice, on ``cases`` and ``more_cases(cfg)`` (earlier windows)."""
     eligible, top_k, report = choose_eligible(cases, base)
     cfg = replace(base, eligible=eligible, expensive_top_k=top_k)
     weights = {kind: w for kind in (TOTAL_KIND, CATEGORY_KIND) if blend_weights and (w := learn_weights(cases, kind))}
@@ -288,8 +327,10 @@ def fit_config(cases: list[HoldoutCase], base: ForecastConfig,
     preferred, preferred_report = choose_preferred(cases, cfg)
     cfg = replace(cfg, preferred=preferred)
     report.update(preferred_report)
+    scored = cases + (more_cases(cfg) if more_cases is not None else [])
+    report["calibration_cases"] = len(scored)
     if cfg.learn_total_shrink:
-        cfg = replace(cfg, total_shrink=learn_total_shrink(cases, cfg))
+        cfg = replace(cfg, total_shrink=learn_total_shrink(scored, cfg))
         report["total_shrink"] = cfg.total_shrink
-    cfg = replace(cfg, calibration=calibrate(cases, cfg))
+    cfg = replace(cfg, calibration=calibrate(scored, cfg))
     return cfg, report
