@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # No attempt (first or retry) starts with less than this left of the turn's deadline: it could not finish.
 MIN_ATTEMPT_S = 0.5
+# A provider asking us to come back later than this (429 Retry-After) is not waited for: answer offline now.
+MAX_RETRY_AFTER_S = 10.0
 
 
 class CircuitOpen(ProviderError):
@@ -112,8 +114,10 @@ def call_with_retries(func: Callable[[], T], breaker: CircuitBreaker, retries: i
     """One call through ``breaker``: retryable :class:`ProviderError` retried up to ``retries`` times.
 
     The retries of one call count as one failure. An error that does not count as a failure (a provider's
-    4xx or safety block) ends the call without retry and without opening the breaker. With ``deadline``, no
-    attempt starts with less than ``min_attempt_s`` left and no backoff sleeps past it.
+    4xx or safety block) ends the call without retry and without opening the breaker. A retry waits the
+    jittered backoff or the provider's ``retry_after_s``, whichever is longer; a wait over
+    ``MAX_RETRY_AFTER_S`` ends the call at once. With ``deadline``, no attempt starts with less than
+    ``min_attempt_s`` left and no wait sleeps past it (the call ends at once instead).
 
     Raises:
         ProviderError: the breaker is open, the deadline is reached, or the last attempt failed.
@@ -140,6 +144,11 @@ def call_with_retries(func: Callable[[], T], breaker: CircuitBreaker, retries: i
                 breaker.record_failure()
                 raise
             delay = backoff_delay(attempt, base_delay_s)
+            if exc.retry_after_s is not None:
+                if exc.retry_after_s > MAX_RETRY_AFTER_S:
+                    breaker.record_failure()
+                    raise
+                delay = max(delay, exc.retry_after_s)
             if deadline is not None and deadline.remaining() - delay < min_attempt_s:
                 breaker.record_failure()
                 raise DeadlineReached(breaker.name, deadline.remaining()) from exc

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 
 from nivesh_ml.advisor.history import Message
 from nivesh_ml.advisor.retrieval import Hit, Passage
 
 MAX_TOOL_ROUNDS = 3
+# Worker threads per provider for calls a caller stops waiting for at its time limit (see BoundedCalls).
+CALL_WORKERS = 8
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,66 @@ class ProviderError(Exception):
     ``retryable``: worth another attempt (timeouts, rate limits, server errors). ``counts_as_failure``: a sign
     that the provider is unhealthy, counted by the circuit breaker; an answer the provider chose to give (a 4xx
     for our request, a safety block) or a call our own deadline cut short is neither retried nor counted.
+    ``retry_after_s``: how long the provider asked us to wait before trying again (a 429's ``Retry-After``).
     """
 
-    def __init__(self, message: str, retryable: bool = True, counts_as_failure: bool = True) -> None:
+    def __init__(self, message: str, retryable: bool = True, counts_as_failure: bool = True,
+                 retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.counts_as_failure = counts_as_failure
+        self.retry_after_s = retry_after_s
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()[:64]
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class BoundedCalls:
+    """Blocking HTTP/SDK calls on a few worker threads, so the caller stops waiting at its time limit.
+
+    An HTTP client's timeout bounds each socket operation, not the whole call: a server that sends its answer a
+    byte at a time never trips it. :meth:`run` waits at most ``timeout_s`` for the whole call; a call it stops
+    waiting for finishes (or fails on its own timeouts) in the background, and at most ``workers`` of them run
+    at once (later calls queue, and time out while queued if the pool is stuck).
+    """
+
+    def __init__(self, workers: int = CALL_WORKERS, name: str = "provider") -> None:
+        self.workers = workers
+        self.name = name
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:  # threads start on first use, not at import or construction
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"advisor-{self.name}")
+            return self._pool
+
+    def run(self, func: Callable[[], T], timeout_s: float) -> T:
+        """``func()``'s result, or :class:`TimeoutError` when it has not finished within ``timeout_s``."""
+        future = self._executor().submit(func)
+        try:
+            return future.result(timeout=timeout_s)
+        except TimeoutError:
+            if future.done():  # the call itself raised TimeoutError (its own socket timeout)
+                raise
+            future.cancel()  # still queued: never sent; running: left to end on its own timeouts
+            raise TimeoutError(f"{self.name}: no complete answer within {timeout_s:.2f} s") from None
 
 
 class Deadline:

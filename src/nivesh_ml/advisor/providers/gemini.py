@@ -13,17 +13,33 @@ from nivesh_ml.advisor.calculators import run_tool, tool_schemas
 from nivesh_ml.advisor.providers.base import (
     MAX_TOOL_ROUNDS,
     AdviceRequest,
+    BoundedCalls,
     Deadline,
     Provider,
     ProviderError,
     ProviderReply,
     ToolCall,
+    parse_retry_after,
 )
 
 _BLOCK = types.HarmBlockThreshold.BLOCK_MEDIUM_AND_ABOVE
 SAFETY_SETTINGS = [types.SafetySetting(category=c, threshold=_BLOCK) for c in (
     types.HarmCategory.HARM_CATEGORY_HARASSMENT, types.HarmCategory.HARM_CATEGORY_HATE_SPEECH,
     types.HarmCategory.HARM_CATEGORY_SEXUALLY_EXPLICIT, types.HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT)]
+
+
+def retry_after(exc: errors.APIError) -> float | None:
+    """The wait Gemini asked for: a ``Retry-After`` header, else the error's RetryInfo ``retryDelay`` ("30s")."""
+    headers = getattr(exc.response, "headers", None)
+    seconds = parse_retry_after(headers.get("retry-after")) if headers is not None else None
+    if seconds is not None:
+        return seconds
+    details = exc.details.get("error", exc.details) if isinstance(exc.details, dict) else {}
+    for detail in details.get("details", []) if isinstance(details, dict) else []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            return parse_retry_after(delay[:-1])
+    return None
 
 
 class GeminiProvider(Provider):
@@ -38,6 +54,7 @@ class GeminiProvider(Provider):
         options = types.HttpOptions(base_url=base_url, api_version="v1beta", timeout=int(timeout_s * 1000),
                                     retry_options=types.HttpRetryOptions(attempts=1))
         self.client = genai.Client(api_key=api_key, vertexai=False, http_options=options)
+        self.calls = BoundedCalls(name=self.name)  # the SDK's timeout bounds each read, not the whole call
         self.tools = [types.Tool(function_declarations=[
             types.FunctionDeclaration(name=s["name"], description=s["description"],
                                       parameters_json_schema=s["parameters"]) for s in tool_schemas()])]
@@ -55,10 +72,12 @@ class GeminiProvider(Provider):
         cut_short = deadline is not None and deadline.cuts(self.timeout_s)
         config = self._config(system, with_tools, timeout)
         try:
-            return self.client.models.generate_content(model=self.model, contents=contents, config=config)
+            return self.calls.run(lambda: self.client.models.generate_content(
+                model=self.model, contents=contents, config=config), timeout)
         except errors.APIError as exc:
             unhealthy = exc.code == 429 or (exc.code or 0) >= 500
-            raise ProviderError(f"Gemini HTTP {exc.code}", retryable=unhealthy, counts_as_failure=unhealthy) from exc
+            raise ProviderError(f"Gemini HTTP {exc.code}", retryable=unhealthy, counts_as_failure=unhealthy,
+                                retry_after_s=retry_after(exc) if unhealthy else None) from exc
         except (httpx2.TimeoutException, httpx.TimeoutException, TimeoutError) as exc:
             # A timeout our turn deadline imposed says nothing about the provider's health.
             raise ProviderError(f"timeout: {type(exc).__name__}", counts_as_failure=not cut_short) from exc

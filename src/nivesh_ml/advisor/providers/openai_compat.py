@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import httpx
@@ -11,12 +12,20 @@ from nivesh_ml.advisor.calculators import run_tool, tool_schemas
 from nivesh_ml.advisor.providers.base import (
     MAX_TOOL_ROUNDS,
     AdviceRequest,
+    BoundedCalls,
     Deadline,
     Provider,
     ProviderError,
     ProviderReply,
     ToolCall,
+    parse_retry_after,
 )
+
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a chat completion is a few KiB; a bigger body is not one
+
+
+class _Cancelled(Exception):
+    """The caller stopped waiting: the background read ends at the next chunk."""
 
 
 class OpenAICompatProvider(Provider):
@@ -31,22 +40,40 @@ class OpenAICompatProvider(Provider):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
                                    transport=transport)
+        self.calls = BoundedCalls(name=self.name)
+
+    def _send(self, payload: dict[str, Any], timeout: float,
+              cancelled: threading.Event) -> tuple[int, httpx.Headers, bytes]:
+        """One POST, its body read chunk by chunk (stopping when the caller gave up or the body is too big)."""
+        with self.client.stream("POST", "/chat/completions", json=payload, timeout=timeout) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                if cancelled.is_set():
+                    raise _Cancelled
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise ProviderError(f"response over {MAX_RESPONSE_BYTES} bytes", retryable=False)
+            return response.status_code, response.headers, bytes(body)
 
     def _post(self, payload: dict[str, Any], deadline: Deadline | None) -> dict[str, Any]:
         timeout = deadline.timeout(self.timeout_s) if deadline else self.timeout_s
         cut_short = deadline is not None and deadline.cuts(self.timeout_s)
+        cancelled = threading.Event()
         try:
-            response = self.client.post("/chat/completions", json=payload, timeout=timeout)
-        except httpx.TimeoutException as exc:
+            # ``timeout`` bounds the whole call, not only each socket read (a trickling server never trips those)
+            status, headers, data = self.calls.run(lambda: self._send(payload, timeout, cancelled), timeout)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            cancelled.set()
             # A timeout our turn deadline imposed says nothing about the provider's health.
             raise ProviderError(f"timeout: {type(exc).__name__}", counts_as_failure=not cut_short) from exc
         except httpx.HTTPError as exc:
             raise ProviderError(f"connection failed: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            unhealthy = response.status_code == 429 or response.status_code >= 500
-            raise ProviderError(f"HTTP {response.status_code}", retryable=unhealthy, counts_as_failure=unhealthy)
+        if status >= 400:
+            unhealthy = status == 429 or status >= 500
+            raise ProviderError(f"HTTP {status}", retryable=unhealthy, counts_as_failure=unhealthy,
+                                retry_after_s=parse_retry_after(headers.get("retry-after")) if unhealthy else None)
         try:
-            body: dict[str, Any] = response.json()
+            body: dict[str, Any] = json.loads(data)
             body["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise ProviderError("malformed response", retryable=False) from exc
