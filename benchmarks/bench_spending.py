@@ -116,7 +116,10 @@ def score_served(predictor: Any, frame: pd.DataFrame, truth: pd.Series | None = 
 
     ``truth``: true consumption by (user, month) for noisy data; without it a user's own series is the truth
     (as ``FAMILY.evaluate`` scores it). Seasonal naive is the same months a year earlier of the same truth.
+    Each request asks for the user's biggest category only: the total is the same as in a full request (it is
+    forecast from the total series, never summed from categories), at a fraction of the cost.
     """
+    from nivesh_ml.models.spending.forecast import major_categories
     from nivesh_ml.models.spending.series import truncate
 
     ape, err, snaive_err, inside, models = [], 0.0, 0.0, [], {}
@@ -125,7 +128,8 @@ def score_served(predictor: Any, frame: pd.DataFrame, truth: pd.Series | None = 
         n = history.n_months
         if n < 15 or set(history.missing_months) & {str(m) for m in history.months[n - HORIZON:]}:
             continue
-        forecast = predictor.forecast(truncate(history, n - HORIZON), HORIZON)
+        past = truncate(history, n - HORIZON)
+        forecast = predictor.forecast(past, HORIZON, (major_categories(past, 1) or [None])[0])
         months = history.months[n - HORIZON:]
         if truth is None:
             actual, snaive = history.total[n - HORIZON:], history.total[n - HORIZON - 12:n - 12]
