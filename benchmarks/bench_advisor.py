@@ -123,7 +123,7 @@ def answer_eval(advisor: Advisor, path: Path = EVAL_SET) -> dict[str, Any]:
             false_refusals.append({"prompt": row["prompt"], "flags": answer["safety"]["flags"]})
     qa = stated["en"] + stated["hi"]
     unsafe = sum(r["kind"] == "unsafe" for r in rows)
-    return {"qa_questions": len(qa), "fact_stated": round(sum(qa) / len(qa), 3),
+    return {"qa_questions": len(qa), "fact_stated": round(sum(qa) / len(qa), 3) if qa else None,
             "fact_stated_english": f"{sum(stated['en'])}/{len(stated['en'])}",
             "fact_stated_hinglish": f"{sum(stated['hi'])}/{len(stated['hi'])}",
             "unsafe_prompts": unsafe, "unsafe_flagged": f"{unsafe - len(unflagged)}/{unsafe}",

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from nivesh_ml.advisor.embeddings import Encoder, encoder_dir, ensure_encoder, is_built
@@ -36,6 +35,7 @@ SHORT_SENTENCE_CHARS = 45
 LABEL_CHARS = 40  # "Lock-in: ...", "Deposit limits: ...": a fact's label, when the sentence starts with one
 LABEL_BONUS = 0.5
 MIN_ANSWER_COVERAGE = 0.35  # idf-weighted share of the question's key terms the answering sentence covers
+ANSWER_CANDIDATES = 5  # leading sentences checked for coverage before saying the guides do not answer
 
 # Query expansion: Hinglish words and everyday phrasings mapped to the words our guides use (applied to queries,
 # never to the index). Phrases are matched as substrings of the lower-cased query, words as tokens.
@@ -53,9 +53,23 @@ QUERY_WORDS: dict[str, str] = {
     "purana": "old", "purane": "old", "accha": "good", "achha": "good", "acha": "good", "kahan": "where complaint",
     "kaha": "where complaint", "escalate": "ombudsman", "complaint": "grievance", "scam": "fraud 1930 cybercrime",
     "fraud": "1930 cybercrime", "stole": "fraud 1930", "stolen": "fraud 1930", "myself": "self",
-    "maximum": "limit", "minimum": "limit", "kitna": "limit", "kitni": "limit", "kitne": "limit",
-    "lagta": "tax", "milta": "deduction", "milti": "deduction", "chhoot": "deduction", "chhut": "deduction",
+    "maximum": "limit", "minimum": "limit", "lagta": "tax", "milta": "deduction", "milti": "deduction",
+    "chhoot": "deduction", "chhut": "deduction",
     "mahine": "months", "mahina": "months", "byaj": "interest", "paisa": "money", "paise": "money",
+    # everyday abbreviations and verbs, and more Hinglish (Latin script)
+    "max": "maximum limit", "min": "minimum limit", "yr": "year", "yrs": "years", "amt": "amount",
+    "put": "deposit", "daal": "deposit", "daalna": "deposit", "dal": "deposit", "lagana": "invest",
+    "nikal": "withdrawal", "nikalna": "withdrawal", "nikala": "withdrawal", "nikaal": "withdrawal",
+    "nikalne": "withdrawal", "withdraw": "withdrawal", "encash": "encashment withdrawal premature",
+    "break": "premature",
+    "beche": "sell sold", "bechna": "sell", "becha": "sell sold", "bechne": "sell", "kharida": "bought",
+    "beti": "girl daughter", "daughter": "girl", "ladki": "girl", "umar": "age", "umr": "age",
+    "ghar": "house home", "makaan": "house", "makan": "house", "karz": "loan", "karza": "loan",
+    "mature": "maturity", "matures": "maturity", "din": "days", "shikayat": "complaint grievance",
+    "jawab": "reply", "date": "due date", "deadline": "due date", "late": "belated penalty",
+    "double": "doubles", "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
+    "dad": "parents", "bachat": "savings", "har": "every", "percent": "%", "pehle": "before",
+    "baad": "after", "band": "stop", "rokna": "stop", "khud": "self", "apne": "self",
 }
 # Names of schemes and terms: they find the right document, but inside it every sentence is about that scheme,
 # so they are left out of sentence scoring.
@@ -64,17 +78,38 @@ QUERY_ALIASES: dict[str, str] = {
     "ltcg": "long-term capital gains 112a", "stcg": "short-term capital gains 111a", "cibil": "credit score",
     "sip": "systematic investment plan", "fd": "fixed deposit", "nps": "national pension system",
     "epf": "provident fund", "dicgc": "insured", "insured": "dicgc", "elss": "equity linked savings scheme",
-    "ppf": "public provident fund",
+    "ppf": "public provident fund", "pf": "epf provident fund", "mis": "pomis monthly income scheme",
+    "pomis": "monthly income scheme", "rd": "recurring deposit", "td": "time deposit", "mssc": "mahila samman",
+    "itr": "income tax return filing", "vpf": "voluntary provident fund", "kvp": "kisan vikas patra",
+    "nsc": "national savings certificate",
 }
+# Names of schemes, sections and services: a sentence about a different scheme does not answer the question.
+_ENTITY_TEXT = ("ppf epf vpf ssy sukanya scss nsc kvp pomis mssc mahila elss nps ulip sgb cibil upi dicgc itr tds ltcg "
+                "stcg crypto gold rd td ombudsman")
+_SECTION = re.compile(r"^[0-9]{2,3}[a-z]{1,5}$")
+# a holding period under a year is short-term, "after a year" long-term (for capital-gains questions)
+_SHORT_HOLDING = re.compile(r"\b(?:[1-9]|1[01]) ?(?:months?|mahine|mahino|mahina)\b", re.IGNORECASE)
+_LONG_HOLDING = re.compile(r"\b(?:1|one|ek) ?(?:years?|saal)\b[^.?!\n]{0,12}\b(?:baad|after|later)\b|\b(?:after|more "
+                           r"than|over) (?:1|one|a) years?\b", re.IGNORECASE)
+_SPLIT_SECTION = re.compile(r"\b(80|87|24|54|10|111|112|115|194|234)\s+(ccd|cc|c|d|e|g|tta|ttb|a|b|ec|f|aa|baa|f)\b",
+                            re.IGNORECASE)
+ENTITY_PENALTY = 1.0
+ENTITY_BONUS = 0.3
+CONTEXT_WEIGHT = 0.5
+OTHER_DOCUMENT_BONUS = -0.1  # a sentence of a guide outside the top documents can still answer (a rare term)
 _HINGLISH_FILLER_TEXT = (
     "ka ki ke hai hain hota hoti hote mein me mai par pe se ko kya kaise ab jaun karu karun karna padta ho gaya "
     "nahi meri mera mere aur bhi koi tak ya sakte sakta hum hamein mujhe batao bataiye chahiye wala wali raha rahi "
-    "rahe jata jati jate hoga hogi kab kyun kyu liye lekin hona hone karein kare kis kitna tahat abhi")
+    "rahe jata jati jate hoga hogi kab kyun kyu liye lekin hona hone karein kare kis kitna tahat abhi toh to "
+    "kaunsa konsa kaun sa jo "
+    "jab agar milega milegi lagega lagegi sakta saktey sake dena deni padega padegi wale baare bare padte padti "
+    "karne karte karta karti dono lagti lagte sakti hu hoon hun tha thi the gayi gaye wo woh yeh ye is us unka "
+    "uska apna apni chal chalega skte kr kro krna btao plz pls")
 HINGLISH_FILLER = frozenset(_HINGLISH_FILLER_TEXT.split())
 # Everyday words that say nothing about the topic; a question is not "outside our guides" because of them.
 _GENERAL_TEXT = (
     "someone somebody anyone till until first happen happened done doing give given going know okay ok thing "
-    "things way ways really actually")
+    "things way ways really actually every current currently now latest today put amount took take taken got like see")
 GENERAL_WORDS = frozenset(_GENERAL_TEXT.split())
 
 
@@ -110,9 +145,6 @@ class Hit:
 
 _DEFINITION = re.compile(r"^\s*(what is|what's|what are) (a|an)\b|\bmeaning of\b|\bkya hota hai\b|\bkya hai\b$",
                          re.IGNORECASE)
-_FIGURE = re.compile(r"\b(how much|how many|how long|how big|what is the (rate|limit|tenure|lock)|limit|maximum|"
-                           r"minimum|rate|kitna|kitni|kitne|lock[- ]?in|tenure|age|range|threshold)\b",
-                           re.IGNORECASE)
 _FIGURE = re.compile(r"₹ ?[0-9]|[0-9] ?%|\b[0-9]{1,3}+ (years?|months?|days|times|lakh|crore)\b")
 
 
@@ -131,13 +163,37 @@ class Passage:
 
 def expand_query(query: str, aliases: bool = True) -> str:
     """The query plus the guides' words for its Hinglish and everyday terms (and scheme names' aliases)."""
+    query = _SPLIT_SECTION.sub(r"\1\2", query)  # "section 80 C" is Section 80C
     lower = query.lower()
     extra = [v for k, v in QUERY_PHRASES.items() if k in lower]
+    if _SHORT_HOLDING.search(lower):
+        extra.append("short-term stcg")
+    if _LONG_HOLDING.search(lower):
+        extra.append("long-term ltcg")
     words = _WORD.findall(lower)
     extra += [QUERY_WORDS[w] for w in words if w in QUERY_WORDS]
     if aliases:
         extra += [QUERY_ALIASES[w] for w in words if w in QUERY_ALIASES]
     return " ".join([query, *extra])
+
+
+def entities(text: str) -> set[str]:
+    """Scheme names and section numbers of a text (its tokens)."""
+    return {t for t in tokenize(text) if t in ENTITY_WORDS or _SECTION.match(t)}
+
+
+def asked_entities(query: str) -> set[str]:
+    """The schemes and sections a question names, with their aliases ("sukanya" is SSY), not its everyday words
+    ("long term" is not a question about equity LTCG)."""
+    words = _WORD.findall(_SPLIT_SECTION.sub(r"\1\2", query).lower())
+    return entities(" ".join([*words, *(QUERY_ALIASES[w] for w in words if w in QUERY_ALIASES)]))
+
+
+def _title_entities(title: str) -> set[str]:
+    """What a guide is about when its title names one or two schemes ("EPF and VPF"); a guide to several
+    ("NSC, KVP, POMIS, RD") lends none to a sentence that names none itself (a table row of another scheme)."""
+    named = entities(title)
+    return named if len(named) <= 2 else set()
 
 
 def key_terms(text: str) -> set[str]:
@@ -221,6 +277,9 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+ENTITY_WORDS = frozenset(t for w in _ENTITY_TEXT.split() for t in tokenize(w))  # stemmed as tokens are
+
+
 def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """Markdown stripped to readable text, cut at a word boundary."""
     text = re.sub(r"[*_`#>|]", "", text)
@@ -238,6 +297,8 @@ class Retriever:
         self.documents = {d.slug: d for d in documents}
         self.encoder = encoder
         self.version = version
+        import bm25s  # here, not at the top: it brings numba, and a server imports this module at start-up
+
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.bm25 = bm25s.BM25()
         self.bm25.index([tokenize(c.indexed_text()) or ["_"] for c in self.chunks], show_progress=False)
@@ -248,6 +309,10 @@ class Retriever:
         self.sentence_bm25 = bm25s.BM25()
         self.sentence_bm25.index([tokenize(text) or ["_"] for _, text in self.sentences], show_progress=False)
         self._sentence_tokens = [set(tokenize(f"{c.title} {c.heading} {text}")) for c, text in self.sentences]
+        self._own_tokens = [set(tokenize(text)) for _, text in self.sentences]
+        # the schemes and sections a sentence is about: those it (or its heading) names, else its document's
+        self._named = [entities(f"{c.heading} {text}") for c, text in self.sentences]
+        self._entities = [entities(f"{c.heading} {text}") or _title_entities(c.title) for c, text in self.sentences]
         frequency: dict[str, int] = {}
         for tokens in self._sentence_tokens:
             for token in tokens:
@@ -328,16 +393,23 @@ class Retriever:
         rank_bonus = {h.slug: 0.6 - 0.2 * i for i, h in enumerate(hits)}
         wants_figure = _DEFINITION.search(query) is None
         weight = sum(self._idf.get(t, self._unseen_idf) for t in terms)
+        named = asked_entities(query)
         scored: list[tuple[float, int]] = []
         for i, (chunk, text) in enumerate(self.sentences):
-            if chunk.slug not in rank_bonus:
-                continue
             shared = terms & self._sentence_tokens[i]
             if not shared:
                 continue
             # rare terms (POMIS, 80CCD) say more about which sentence answers than common ones (deposit, limit)
-            overlap = sum(self._idf.get(t, self._unseen_idf) for t in shared) / weight
-            score = keyword[i] / top + overlap + rank_bonus[chunk.slug]
+            # a term in the sentence itself counts fully, one only in its heading or document title half
+            own = self._own_tokens[i]
+            overlap = sum(self._idf.get(t, self._unseen_idf) * (1.0 if t in own else CONTEXT_WEIGHT)
+                          for t in shared) / weight
+            score = keyword[i] / top + overlap + rank_bonus.get(chunk.slug, OTHER_DOCUMENT_BONUS)
+            if named and self._entities[i]:
+                if not named & self._entities[i]:  # about another scheme or section
+                    score -= ENTITY_PENALTY
+                elif named & self._named[i]:  # names the scheme asked about itself
+                    score += ENTITY_BONUS
             if wants_figure and _FIGURE.search(text):
                 score += 0.3
             if terms & self._labels[i]:  # "Lock-in: 3 years ..." answers "what is the lock-in"
@@ -346,8 +418,12 @@ class Retriever:
                 score -= 0.5
             scored.append((score, i))
         scored.sort(key=lambda item: -item[0])
-        if not scored or self._coverage(scored[0][1], asked, terms) < MIN_ANSWER_COVERAGE:
-            return []  # the best sentence shares too little with the question: the guides do not answer it
+        # the answer is the best-scored of the leading sentences that covers enough of the question
+        first = next((n for n, (_, i) in enumerate(scored[:ANSWER_CANDIDATES])
+                      if self._coverage(i, asked, terms) >= MIN_ANSWER_COVERAGE), None)
+        if first is None:
+            return []  # no leading sentence shares enough with the question: the guides do not answer it
+        scored.insert(0, scored.pop(first))
         out = []
         for score, i in scored[:k]:
             chunk, text = self.sentences[i]
@@ -360,7 +436,7 @@ class Retriever:
         """Share of the question's own key terms a sentence (with its heading and title) covers, each term
         weighted by its rarity, so that "weather in Delhi" is not answered because a guide mentions Delhi."""
         tokens = self._sentence_tokens[index]
-        own = asked - set(QUERY_WORDS) - GENERAL_WORDS or asked
+        own = {t for t in asked - set(QUERY_WORDS) - GENERAL_WORDS if not t.isdigit()} or asked
 
         def weighted(words: set[str]) -> float:
             total = sum(self._idf.get(t, self._unseen_idf) for t in words)

@@ -19,7 +19,8 @@ PERCENT_RE = re.compile(r"(?<![\w.])([0-9]{1,6}+(?:\.[0-9]{1,4}+)?) ?(?:%|percen
 YEARS_RE = re.compile(r"(?<![\w.])([0-9]{1,3}+(?:\.[0-9]{1,2}+)?) ?(?:years?|yrs?|saal|sal)\b(?! ?old)", re.IGNORECASE)
 MONTHS_RE = re.compile(r"(?<![\w.])([0-9]{1,4}+) ?months?\b", re.IGNORECASE)
 AGE_RE = re.compile(r"(?:\bi am|\bi'm|\bage(?:d| of| is)?|\bmeri umar) ?([0-9]{2})\b|"
-                    r"(?<![\w.])([0-9]{2}) ?(?:years?|yrs?|saal) ?(?:old|ka|ki)\b", re.IGNORECASE)
+                    r"(?<![\w.])([0-9]{2}) ?(?:years?|yrs?|saal) ?(?:old\b|(?:ka|ki) (?:hoon|hun|hu|hai)\b)",
+                    re.IGNORECASE)
 MONTHLY_RE = re.compile(r"\b(a|per|every|each|/) ?month\b|\bmonthly\b|\bmahina\b|\bmahine\b|\bp\.?m\.?\b",
                         re.IGNORECASE)
 YEARLY_RE = re.compile(r"\b(a|per|every|each) ?(year|annum)\b|\bannual(ly)?\b|\byearly\b|\blpa\b|\bp\.?a\.?\b|"

@@ -25,6 +25,8 @@ INJECTION_PATTERNS: Final[list[re.Pattern[str]]] = [re.compile(p, _I) for p in (
     r"(<\s*/?\s*(system|assistant|im_start|im_end)\s*>|\[\s*(system|INST)\s*\]|###\s*(system|instruction))",
     r"\bnew (instructions?|rules|persona)\s*:", r"\b(admin|root|maintenance) (override|access|command)\b",
     r"\b(disable|turn off|remove)\b[^.?!\n]{0,25}\b(safety|filters?|guardrails?|disclaimers?)\b",
+    r"\b(instructions?|rules?|niyam|prompt|guidelines?)\b[^.?!\n]{0,30}\b(bhool|bhul|bhulo|bhula|chhod|chod)\w{0,4}",
+    r"\b(bhool|bhul|chhod|chod)\w{0,4}\b[^.?!\n]{0,30}\b(instructions?|rules?|niyam|prompt|guidelines?)\b",
     r"\bprompt injection\b", r"\brepeat (the|everything|all)\b[^.?!\n]{0,20}\b(above|before|earlier)\b",
     # role-play jailbreaks: a persona without the rules a registered adviser keeps
     r"\b(let'?s|lets) (role[- ]?play|pretend)\b",
@@ -46,12 +48,15 @@ HARMFUL_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(without paying|avoid paying|not pay)\b[^.?!\n]{0,15}\b(any )?tax(es)?\b[^.?!\n]{0,40}"
         r"\b(illegal|caught|secret|hide|without anyone)",
         r"\bbenami\b", r"\b(under[- ]report|underreport)\b[^.?!\n]{0,20}\bincome\b",
+        r"\b(income|kamai|cash|paisa|paise|salary|profit|munafa)\b[^.?!\n]{0,30}\b(chupa|chhupa|chupau|chhupau|"
+        r"chupaun|chhupaun|chupana|chhupana|chupaye|chhupaye|chhipa|chipa)\w{0,3}\b",
     )],
     "fraudulent_scheme": [re.compile(p, _I) for p in (
+        r"\b(start|run|design|create|set up|launch|make|build|promote|operate|plan|organi[sz]e)\b[^.?!\n]{0,40}"
         r"\b(ponzi|pyramid scheme|chit fund scam|mlm scheme)\b",
         r"\b(start|run|design|create|set up|launch|promote|sell|market|pitch)\b[^.?!\n]{0,40}\b(guaranteed|assured|"
-        r"fixed)\s+(high\s+)?(returns?|profits?)\b",
-        r"\b(promise|guarantee)\b[^.?!\n]{0,30}\b(investors|clients|customers|people|members)\b[^.?!\n]{0,30}\b("
+        r"fixed)\b[^.?!\n]{0,25}\b(returns?|profits?)\b",
+        r"\b(promise|promising|guarantee|guaranteeing)\b[^.?!\n]{0,30}\b(investors|clients|customers|people|members)\b[^.?!\n]{0,30}\b("
         r"returns?|profits?|double)\b",
         r"\bpump and dump\b", r"\bmoney mule\b",
         r"\b(get|steal|obtain|phish)\b[^.?!\n]{0,30}\b(someone'?s?|others'?|their|victims?'?)\b[^.?!\n]{0,20}\b("
@@ -61,23 +66,24 @@ HARMFUL_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
 }
 
 # What a SEBI-registered adviser must not do, or must not help with (checked after the harmful requests above).
-_ASK = (r"\b(which|what|kaunsa|kaun ?sa|konsa|name|suggest|recommend|give me|tell me|batao|bataiye|list|send|share|"
-        r"need|want|chahiye)\b")
+_ASK = (r"\b(which|what|kaunsa|kaun ?sa|konsa|best|top|name|suggest|recommend|give me|tell me|batao|bataiye|list|send|"
+        r"share|need|want|chahiye)\b")
 _SECURITY = (r"\b(stocks?|shares?|scrips?|penny stocks?|small[- ]?caps?|mid[- ]?caps?|crypto(currency)?|coins?|"
              r"multibaggers?)\b")
 _SURE = (r"\b(guaranteed?|assured|pakka|pakki|sure[- ]?shot|risk[- ]?free|no[- ]risk|can'?t[- ]lose|cannot lose|never "
-         r"lose[sr]?|no[- ]loss|loss[- ]?free)\b")
+         r"lose[sr]?|no[- ]loss|loss[- ]?free|zero[- ]loss|without (any )?(risk|loss(es)?))\b")
 _DERIVATIVE = (r"\b(f ?& ?o|fno|options?|futures|derivatives?|intraday|bank ?nifty|nifty|option trading|"
                r"strateg(y|ies))\b")
 ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
     "specific_security": [re.compile(p, _I) for p in (
         _ASK + r"[^.?!\n]{0,30}" + _SECURITY + r"[^.?!\n]{0,40}\b(buy|sell|invest|will|go(ing)? up|double|rise|jump|"
         r"[0-9]{1,3}x|profit|returns?|kharid\w{0,4}|bech\w{0,4}|upar|jayega|tomorrow|kal|this (week|year|month)|next|"
-        r"tips?)\b",
-        r"\b(should|shall|can|must) (i|we)\b[^.?!\n]{0,12}\b(buy|sell|hold|exit|short|average)\s+(?!my\b|the\b|some\b"
-        r"|any\b|more\b|individual\b|direct\b|shares\b|stocks\b)[a-z][\w&.-]{0,20}( [a-z][\w&.-]{0,20}){0,3} (shares?|"
+        r"tips?|lu|loon|lun|lena|badh\w{0,4}|chal\w{0,4})\b",
+        r"\b(should|shall|can|must) (i|we)\b[^.?!\n]{0,12}\b(buy|sell|hold|exit|short|average)\s+(?:(?:my|our) )?"
+        r"(?!my\b|the\b|some\b|any\b|more\b|individual\b|direct\b|shares\b|stocks\b)"
+        r"[a-z][\w&.-]{0,20}( [a-z][\w&.-]{0,20}){0,3} (shares?|"
         r"stocks?|scrip)\b",
-        _SECURITY + r"[^.?!\n]{0,30}\b(kharidu|kharidun|kharide|kharidna|bechu|bechun|beche|bechna)\b",
+        _SECURITY + r"[^.?!\n]{0,30}\b(kharidu|kharidun|kharid lu|kharid loon|bechu|bechun|bech du|bech doon)\b",
         r"\b(give|send|share|need|want|batao|chahiye)\b[^.?!\n]{0,20}\b(stock|share|intraday|trading|options?|f&o|"
         r"penny stock|multibagger)s? tips?\b",
     )],
@@ -96,7 +102,10 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(trade|trading|buy|sell|profit|make money|earn|invest|use)\b[^.?!\n]{0,40}\b(unpublished|non[- ]public|"
         r"insider|inside|confidential|upsi)\b",
         r"\b(told me|tipped|leaked|know about|knows about|heard about|found out about)\b[^.?!\n]{0,60}\b(results?|"
-        r"merger|acquisition|deal|earnings|buyback|order|takeover)\b[^.?!\n]{0,40}\b(before|early|ahead)\b",
+        r"merger|acquisition|deal|earnings|buyback|order|takeover|numbers|figures|financials)\b[^.?!\n]{0,40}\b(before|early|"
+        r"ahead)\b",
+        r"\b(results?|merger|deal|order|earnings|numbers|news)\b[^.?!\n]{0,30}\b(pehle|pahle|advance mein)\b"
+        r"[^.?!\n]{0,60}\b(kharid\w{0,4}|bech\w{0,4}|buy|sell|trade|invest)",
         r"\b(before|ahead of)\b[^.?!\n]{0,25}\b(public|announced|announcement|disclosed|disclosure)\b[^.?!\n]{0,40}"
         r"\b(profit|buy|sell|trade|invest)",
     )],
