@@ -1,11 +1,14 @@
 """A small OpenAI-compatible chat-completions server for tests, run as its own process (stdlib only).
 
+It also answers Gemini's ``POST /v1beta/models/{model}:generateContent`` from the same script (text or a
+``function_call``), so both providers can be driven through the same scenarios.
+
     python tests/fakes/openai_server.py [--port 0]
 
 prints ``READY <port>`` on stdout once it listens on 127.0.0.1. Its behaviour is scripted over HTTP:
 
-- ``POST /v1/chat/completions``: records the request (path, headers, body), then answers with the next scripted
-  step, or the default step once the script is used up.
+- ``POST /v1/chat/completions`` (or Gemini's path): records the request (path, headers, body, time), then answers
+  with the next scripted step, or the default step once the script is used up.
 - ``POST /_script`` ``{"steps": [step, ...], "default": step}``: replaces the script and the default.
 - ``GET /_requests``: ``{"requests": [{"path", "headers", "body", "received_at"}, ...]}``: every completion
   request so far.
@@ -61,6 +64,20 @@ def completion(body: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
                          "finish_reason": "tool_calls" if step.get("tool_calls") else "stop"}]}
 
 
+def gemini_content(step: dict[str, Any]) -> dict[str, Any]:
+    """A generateContent response for ``step``'s content or ``function_call`` ({"name", "args"})."""
+    part = {"functionCall": step["function_call"]} if step.get("function_call") else {"text": step.get("content")}
+    return {"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+            "modelVersion": "fake"}
+
+
+def error_body(status: int, gemini: bool) -> dict[str, Any]:
+    if gemini:
+        return {"error": {"code": status, "message": f"fake error {status}",
+                          "status": "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL"}}
+    return {"error": {"message": f"fake error {status}", "code": status}}
+
+
 def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -111,7 +128,8 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                     script.steps = list(body.get("steps", []))
                     script.default = {**DEFAULT_STEP, **body.get("default", {})}
                 self._send(200, b"{}")
-            elif self.path.endswith("/chat/completions"):
+            elif self.path.endswith("/chat/completions") or self.path.split("?")[0].endswith(":generateContent"):
+                gemini = not self.path.endswith("/chat/completions")
                 step = script.record({"path": self.path, "headers": dict(self.headers.items()), "body": body,
                                       "received_at": time.time()})
                 time.sleep(float(step.get("delay_s", 0)))
@@ -119,9 +137,9 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 if "raw" in step:
                     data = str(step["raw"]).encode()
                 elif status >= 400:
-                    data = json.dumps({"error": {"message": f"fake error {status}", "code": status}}).encode()
+                    data = json.dumps(error_body(status, gemini)).encode()
                 else:
-                    data = json.dumps(completion(body, step)).encode()
+                    data = json.dumps(gemini_content(step) if gemini else completion(body, step)).encode()
                 self._send(status, data, step.get("headers"), float(step.get("trickle_s", 0)))
             else:
                 self._send(404, b'{"error": {"message": "not found"}}')

@@ -2,6 +2,7 @@
 
 What leaves the process (system prompt with the answer passages, redacted message and history), timeouts, retries
 (5xx, 4xx, 429 with Retry-After), the grounding check and the circuit breaker, each through POST /predict/advice.
+The same server answers Gemini's REST API, so the real google-genai client is driven through the same cases.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from nivesh_ml.advisor.retrieval import load_retriever
-from nivesh_ml.advisor.service import SYSTEM_PROMPT
+from nivesh_ml.advisor.retrieval import Retriever, load_retriever
+from nivesh_ml.advisor.service import SYSTEM_PROMPT, Advisor, advise
 from nivesh_ml.config import Settings
 from nivesh_ml.pii import mask_pii
 from nivesh_ml.serving.app import create_app
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 FAKE_SERVER = Path(__file__).resolve().parents[1] / "fakes" / "openai_server.py"
 TIMEOUT_S = 0.5  # the provider's own limit per HTTP call
 DEADLINE_S = 2.5  # the whole turn
-MARGIN_S = 1.5  # a loaded test machine: "well before a stalled call would have ended", not a latency target
+MARGIN_S = 5.0  # a loaded machine: "well before a stalled call (30 s or more) would end", not a latency target
 BREAKER_FAILURES = 3
 # Raw identifiers in the user's message: none may reach the model server.
 SECRETS = ["ABCDE1234F", "2345 6789 0124", "234567890124", "4111 1111 1111 1111", "9876543210",
@@ -188,10 +189,11 @@ def test_model_tool_call_runs_the_calculator_and_its_result_grounds_the_reply(cl
 # (b) timeouts
 
 
-@pytest.mark.parametrize("step", [{"delay_s": 10}, {"trickle_s": 0.05}], ids=["slow", "trickle"])
+@pytest.mark.parametrize("step", [{"delay_s": 30}, {"trickle_s": 0.1}], ids=["slow", "trickle"])
 def test_a_slow_server_ends_the_turn_offline_within_the_deadline(client: TestClient, fake: FakeOpenAI,
                                                                  step: dict[str, Any]) -> None:
-    """``trickle``: every read is quick (headers at once, then a byte each 50 ms), only the whole answer is slow."""
+    """``trickle``: every read is quick (headers at once, then a byte each 100 ms), only the whole answer is slow
+    (over 40 s): a per-read timeout never fires."""
     fake.script(default={**step, "content": "A slow answer " + "padding " * 40})
     before = fallback_counter(client)
     body, elapsed = timed_ask(client, PPF_QUESTION)
@@ -297,3 +299,64 @@ def test_the_breaker_opens_after_repeated_failures_and_then_skips_the_server(cli
     body = ask(client, PPF_QUESTION)
     assert_offline(body, "provider_fallback:openai")
     assert len(fake.requests()) == BREAKER_FAILURES * 2  # the open breaker sent nothing
+
+
+# Gemini: the same prompt, the same limits
+
+
+@pytest.fixture(scope="module")
+def keyword_retriever() -> Retriever:
+    return load_retriever(Settings(home=Path("unused")), semantic=False)
+
+
+@pytest.fixture
+def gemini(fake: FakeOpenAI, tmp_path: Path, keyword_retriever: Retriever) -> Advisor:
+    fake.reset()
+    settings = Settings(home=tmp_path / "var", gemini_api_key="test-key",  # type: ignore[arg-type]
+                        advisor={"provider": "gemini", "gemini_base_url": fake.url,  # type: ignore[arg-type]
+                                 "timeout_s": TIMEOUT_S, "turn_deadline_s": DEADLINE_S, "max_retries": 1})
+    return Advisor(settings, retriever=keyword_retriever)
+
+
+def test_gemini_gets_the_same_grounded_prompt_and_no_pii(client: TestClient, fake: FakeOpenAI,
+                                                         gemini: Advisor) -> None:
+    fake.script(default={"content": "A PPF account runs for 15 full financial years (fake model)."})
+    assert ask(client, PII_QUESTION)["provider"] == "openai"
+    openai_system = fake.requests()[0]["body"]["messages"][0]["content"]
+    fake.reset()
+    fake.script(default={"content": "A PPF account runs for 15 full financial years (fake model)."})
+    result = advise(gemini, "u1", PII_QUESTION)
+    assert result["provider"] == "gemini" and "fake model" in result["reply"]
+    sent = fake.requests()
+    assert len(sent) == 1 and sent[0]["path"].startswith("/v1beta/models/gemini-2.5-flash:generateContent")
+    body = sent[0]["body"]
+    assert body["systemInstruction"]["parts"][0]["text"] == openai_system  # the same passages, word for word
+    assert "[PAN]" in body["contents"][-1]["parts"][0]["text"]
+    raw = json.dumps(sent[0], ensure_ascii=False)
+    assert [s for s in SECRETS if s in raw] == [] and mask_pii(raw)[1] == []
+
+
+@pytest.mark.parametrize("step", [{"delay_s": 30}, {"trickle_s": 0.1}], ids=["slow", "trickle"])
+def test_gemini_slow_server_ends_the_turn_offline_within_the_deadline(fake: FakeOpenAI, gemini: Advisor,
+                                                                      step: dict[str, Any]) -> None:
+    fake.script(default={**step, "content": "A slow answer " + "padding " * 40})
+    start = time.monotonic()
+    result = advise(gemini, "u1", PPF_QUESTION)
+    elapsed = time.monotonic() - start
+    assert result["provider"] == "offline" and "provider_fallback:gemini" in result["safety"]["flags"]
+    assert elapsed < DEADLINE_S + MARGIN_S, elapsed
+    assert 1 <= len(fake.requests()) <= 2
+
+
+def test_gemini_429_waits_the_retry_after_it_was_given(fake: FakeOpenAI, gemini: Advisor) -> None:
+    fake.script({"status": 429, "headers": {"Retry-After": "1"}}, {"content": "Answered after the rate limit."})
+    result = advise(gemini, "u1", PPF_QUESTION)
+    assert result["provider"] == "gemini" and "rate limit" in result["reply"]
+    sent = fake.requests()
+    assert len(sent) == 2 and sent[1]["received_at"] - sent[0]["received_at"] >= 1.0
+
+
+def test_gemini_invented_figure_falls_back(fake: FakeOpenAI, gemini: Advisor) -> None:
+    fake.script(default={"content": "PPF now pays 9.5% a year."})
+    result = advise(gemini, "u1", PPF_QUESTION)
+    assert result["provider"] == "offline" and "ungrounded_numbers" in result["safety"]["flags"]
