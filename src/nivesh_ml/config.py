@@ -87,6 +87,8 @@ class AnomalySettings(BaseModel):
     target_fpr: float = Field(0.01, gt=0, lt=0.5)
     # Per-category tables kept in a user's profile (the most frequent; the rest fold into "other").
     profile_max_categories: int = Field(64, ge=4)
+    # Each serving process recalibrates its threshold from its recent scores every this many scores (0: never).
+    recalibrate_every: int = Field(1000, ge=0)
 
 
 class MonitoringSettings(BaseModel):

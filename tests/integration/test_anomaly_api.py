@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -19,8 +20,9 @@ from nivesh_ml.data.synthetic import generate_transactions
 from nivesh_ml.features.factory import create_store
 from nivesh_ml.features.repository import TransactionRepository
 from nivesh_ml.features.store import OnlineStore
-from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyProfileUpdater
+from nivesh_ml.models.anomaly import PROFILE_NS, AnomalyPredictor, AnomalyProfileUpdater
 from nivesh_ml.models.anomaly.family import load_frame
+from nivesh_ml.models.anomaly.threshold import MAX_SHIFT, MIN_RECENT, RecentScores
 from nivesh_ml.pipelines.training import train_model
 from nivesh_ml.serving.app import create_app
 
@@ -124,6 +126,34 @@ def test_missing_fields_are_422(served: tuple[TestClient, Settings]) -> None:
     client, _ = served
     assert client.post("/predict/anomaly", json={"user_id": "u"}).status_code == 422
     assert client.post("/predict/anomaly", json={"transaction": {"amount": 5}}).status_code == 422
+
+
+@pytest.mark.slow
+def test_supervised_head_served_and_recalibrated_on_schedule(served: tuple[TestClient, Settings],
+                                                            history: pd.DataFrame) -> None:
+    client, _ = served
+    predictor = client.app.state.services.models.get("anomaly", AnomalyPredictor).predictor
+    assert predictor.metadata.extra["combiner"] == "xgboost"  # the simulator's rows are labelled
+    stored, every = predictor.detector.threshold, predictor.recalibrate_every
+    routine, extreme = next_transactions(history)
+    try:
+        # Recent traffic where 5 % of scores sit above the stored threshold (target 1 %): the next
+        # recalibration, due on the second request below, raises the threshold the third one reports.
+        predictor.recent = RecentScores()
+        rng = np.random.default_rng(0)
+        for _ in range(MIN_RECENT):
+            predictor.recent.observe(float(rng.uniform(stored, 1.0) if rng.random() < 0.05 else rng.uniform(0, stored)))
+        predictor.recalibrate_every = MIN_RECENT + 2
+        bodies = [client.post("/predict/anomaly", json={"user_id": "sched", "transaction": {
+            **txn, "transaction_id": f"sched-{i}"}}).json() for i, txn in enumerate((routine, extreme, routine))]
+        assert bodies[0]["threshold"] == bodies[1]["threshold"] == pytest.approx(stored, abs=1e-6)
+        assert bodies[2]["threshold"] > stored and 1 - bodies[2]["threshold"] >= (1 - stored) / MAX_SHIFT - 1e-6
+        assert bodies[1]["is_anomaly"] and bodies[1]["reasons"]
+        gauge = [line for line in client.get("/metrics").text.splitlines()
+                 if line.startswith("nivesh_anomaly_flag_rate ")]
+        assert gauge and float(gauge[0].split()[1]) == pytest.approx(predictor.flag_rate)
+    finally:
+        predictor.recent, predictor.threshold, predictor.recalibrate_every = RecentScores(), stored, every
 
 
 @pytest.fixture(params=["sqlite", "redis"])

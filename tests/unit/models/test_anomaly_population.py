@@ -18,7 +18,7 @@ from nivesh_ml.models.anomaly.family import load_frame
 from nivesh_ml.models.anomaly.features import INDEX, transaction_features, txn_from_record
 from nivesh_ml.models.anomaly.model import maturity_weight
 from nivesh_ml.models.anomaly.profile import apply_transactions
-from nivesh_ml.models.anomaly.threshold import MAX_SHIFT, RecentScores, recalibrated_threshold
+from nivesh_ml.models.anomaly.threshold import MAX_SHIFT, MIN_RECENT, RecentScores, recalibrated_threshold
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,29 @@ def test_predictor_tracks_its_flag_rate_and_recalibrates(predictor: AnomalyPredi
     stored = predictor.threshold
     assert "kept" in predictor.recalibrate()  # 24 scores are too few to move it
     assert predictor.threshold == stored
+
+
+def test_scheduled_recalibration_every_n_scores_within_the_guard(predictor: AnomalyPredictor) -> None:
+    scheduled = AnomalyPredictor(predictor.detector, predictor.metadata, recalibrate_every=MIN_RECENT)
+    stored = scheduled.detector.threshold
+    rng = np.random.default_rng(1)
+    # A later period where 5 % of served scores sit above the stored threshold (target 1 %).
+    drifted = np.where(rng.random(3 * MIN_RECENT) < 0.05, rng.uniform(stored, 1.0, 3 * MIN_RECENT),
+                       rng.uniform(0.0, stored, 3 * MIN_RECENT))
+    for score in drifted[: MIN_RECENT - 1].tolist():
+        scheduled.record_served(score)
+    assert scheduled.threshold == stored  # not yet due
+    scheduled.record_served(float(drifted[MIN_RECENT - 1]))
+    assert scheduled.threshold > stored  # due: moved towards the recent 99th percentile
+    assert (1 - stored) / (1 - scheduled.threshold) <= MAX_SHIFT + 1e-9
+    for score in drifted[MIN_RECENT:].tolist():
+        scheduled.record_served(score)
+    assert scheduled.flag_rate == pytest.approx(0.01, abs=0.005)
+    # A flood of extreme scores moves the threshold only as far as the guard allows, however often it runs.
+    for _ in range(3 * MIN_RECENT):
+        scheduled.record_served(0.999999)
+    assert 1 - scheduled.threshold == pytest.approx((1 - stored) / MAX_SHIFT)
+    never = AnomalyPredictor(predictor.detector, predictor.metadata, recalibrate_every=0)
+    for score in drifted.tolist():
+        never.record_served(score)
+    assert never.threshold == stored

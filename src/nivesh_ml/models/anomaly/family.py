@@ -18,9 +18,9 @@ from nivesh_ml.data.schemas import Transaction
 from nivesh_ml.data.splits import split_users
 from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.anomaly.batch import frame_features
-from nivesh_ml.models.anomaly.combiner import LogisticCombiner, supervision_plan
 from nivesh_ml.models.anomaly.evaluation import detection_metrics, threshold_for_fpr
 from nivesh_ml.models.anomaly.features import FEATURE_NAMES, transaction_features, txn_from_record
+from nivesh_ml.models.anomaly.head import SupervisedHead, supervision_plan
 from nivesh_ml.models.anomaly.model import (
     Calibrator,
     Detector,
@@ -69,11 +69,14 @@ def parse_transaction(raw: Any, user_id: str | None = None) -> Transaction:
 class AnomalyPredictor(Predictor):
     """Scores transactions against their users' profiles (``None``: unknown user, population statistics)."""
 
-    def __init__(self, detector: Detector, metadata: ModelMetadata) -> None:
+    def __init__(self, detector: Detector, metadata: ModelMetadata, recalibrate_every: int | None = None) -> None:
         self.detector = detector
         self.metadata = metadata
         self.threshold = detector.threshold
         self.recent = RecentScores()
+        # Scheduled recalibration: every N served scores (settings.anomaly.recalibrate_every; 0: never).
+        self.recalibrate_every = (get_settings().anomaly.recalibrate_every if recalibrate_every is None
+                                  else recalibrate_every)
 
     @property
     def flag_rate(self) -> float:
@@ -92,13 +95,23 @@ class AnomalyPredictor(Predictor):
         log.info("anomaly threshold %.6f (stored %.6f): %s", self.threshold, self.detector.threshold, why)
         return why
 
+    def record_served(self, score: float) -> None:
+        """Remember a served score; every ``recalibrate_every`` scores, recalibrate from the recent window.
+
+        The guard (``threshold.recalibrated_threshold``) is always relative to the *stored* threshold, so
+        repeated recalibrations cannot walk it away: under drift the tail level stays within 4x of the stored.
+        """
+        seen = self.recent.observe(score)
+        if self.recalibrate_every and seen % self.recalibrate_every == 0:
+            self.recalibrate()
+
     def score(self, transaction: Transaction, profile: dict[str, Any] | None) -> dict[str, Any]:
         """Score one transaction given its user's profile before it."""
         txn = txn_from_record(transaction)
         vector = transaction_features(profile, txn, self.detector.population)
         score, deviation = self.detector.score_vector(vector)
         flagged = score > self.threshold
-        self.recent.observe(score)
+        self.record_served(score)
         return {"is_anomaly": bool(flagged), "score": round(score, 6), "threshold": round(self.threshold, 6),
                 "reasons": explain(vector, deviation, txn, flagged), "cold_start": is_cold(profile)}
 
@@ -159,8 +172,8 @@ class AnomalyFamily(ModelFamily):
         """Fit on most training users; calibrate and set the threshold for the target FPR on the others.
 
         The forest is unsupervised (labelled rows stay in, as they would unlabelled). With enough labels
-        among the fitting users a monotone logistic combiner is fitted on their rows (``combiner.py``),
-        otherwise the Fisher blend is kept; validation users' normal rows set calibration and threshold.
+        among the fitting users a monotone XGBoost head is fitted on their rows (``head.py``), otherwise the
+        unsupervised score is kept; validation users' normal rows set calibration and threshold.
         """
         options = AnomalyParams.from_options(params)
         seed, requested = options.seed, options.combiner
@@ -193,10 +206,10 @@ class AnomalyFamily(ModelFamily):
                                                                        dev_val[normal], history_val[normal]))
         combiner, why = (supervision_plan(_labels(fit_part), requested) if detector.blend
                          else ("forest", "blend=false: the forest's tail probability alone"))
-        if combiner == "logistic":
-            detector.combiner = _fit_combiner(detector, x_fit, _labels(fit_part), options.c)
-            detector.calibrate_combiner(forest_val[normal], rule_val[normal], dev_val[normal], history_val[normal])
-        val_scores = detector.blend_scores(forest_val, rule_val, dev_val, history_val)
+        if combiner == "xgboost":
+            val_scores = _fit_head(detector, x_fit, x_val, _labels(fit_part), labels, normal, seed)
+        else:
+            val_scores = detector.blend_scores(x_val, dev_val, forest_val, rule_val)
         detector.threshold = threshold_for_fpr(val_scores[normal], target_fpr)
         validation = detection_metrics(val_scores, labels, detector.threshold, _kinds(val_part))
         meta = ModelMetadata(
@@ -208,7 +221,7 @@ class AnomalyFamily(ModelFamily):
             metrics={f"validation_{k}": v for k, v in validation.items() if isinstance(v, int | float)},
             extra={"threshold": detector.threshold, "target_fpr": target_fpr, "combiner": combiner,
                    "combiner_reason": why, "train_rows": len(x_fit), "validation_rows": len(x_val),
-                   "score": ("1 - min(1, 2 min(p_combiner, p_fisher_blend)) (0-1)" if detector.combiner
+                   "score": ("1 - p of the supervised XGBoost head (0-1)" if detector.head
                              else "1 - p of the maturity-weighted user/population blend (0-1)" if detector.blend
                              else "1 - p of the forest")},
         )
@@ -248,12 +261,22 @@ class AnomalyFamily(ModelFamily):
         return frame
 
 
-def _fit_combiner(detector: Detector, x_fit: np.ndarray, labels: np.ndarray | None, c: float) -> LogisticCombiner:
-    """Fit the supervised combiner on the fitting users' rows (their labels)."""
-    if labels is None or not c > 0:
-        raise InvalidInput(f"the logistic combiner needs labels and a positive c, got c={c}")
-    dev, forest, rule = detector.components(x_fit)
-    return LogisticCombiner.fit(detector.combiner_matrix(forest, rule, dev), labels, c)
+def _fit_head(detector: Detector, x_fit: np.ndarray, x_val: np.ndarray, fit_labels: np.ndarray | None,
+              val_labels: np.ndarray | None, normal: np.ndarray, seed: int) -> np.ndarray:
+    """Fit the supervised head on every labelled training row; returns the validation rows' scores.
+
+    Cross-fitted: a head fitted on the fitting users alone scores the validation users, whose normal rows
+    calibrate the score (out of sample, as new traffic is); the saved head is then refitted on both
+    (a third more labelled anomalies: validation seed 101, thin PR-AUC 0.56 → 0.63).
+    """
+    if fit_labels is None:
+        raise InvalidInput("the supervised head needs is_anomaly labels")
+    m_fit, m_val = detector.head_matrix(x_fit), detector.head_matrix(x_val)
+    held_out = SupervisedHead.fit(m_fit, fit_labels, seed).scores(m_val)
+    detector.head_cal = Calibrator.fit(held_out[normal])
+    both = np.concatenate([fit_labels, val_labels if val_labels is not None else np.zeros(len(x_val), dtype=int)])
+    detector.head = SupervisedHead.fit(np.vstack([m_fit, m_val]), both, seed)
+    return detector.head_probability_scores(held_out)
 
 
 def load_frame(raw: pd.DataFrame) -> pd.DataFrame:

@@ -65,6 +65,10 @@ DIRECTIONS: Final[dict[str, int]] = {
     "log_amount": -1, "log_seconds_since_prev": -1, "is_weekend": 0, "is_credit": 0, "log_history_size": 0,
     # Context, not suspicious on their own (hour_surprise carries the unusual-time signal).
     "is_night": 0, "channel_new": 0,
+    # Population rarity of the category or payee alone: frauds favour the commonest categories and merchants
+    # (online shopping, groceries), so "rare for anyone" ranks them *below* normal rows (validation seed 101:
+    # ROC-AUC 0.30 and 0.53 on the thin scenario); context for the forest, not a deviation.
+    "pop_category_rarity": 0, "pop_merchant_rarity": 0,
 }
 
 

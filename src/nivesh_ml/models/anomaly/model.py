@@ -3,11 +3,9 @@
 Each raw feature becomes a deviation (0 at the training median, 1 at the training 99th percentile in the
 suspicious direction). The forest's score and a max-deviation rule are each turned into a tail
 probability among normal validation transactions and combined (Fisher's method); the anomaly score is
-``1 - p``. When the training users' rows carry enough labels, a monotone logistic combiner over the
-same two tail probabilities and the deviations (``combiner.py``) is fitted too; then the score says how
-far in the tail of normal validation scores *either* the combiner or the Fisher blend is (the smaller
-of the two tail probabilities, doubled: Bonferroni), so anomaly kinds absent from the labels keep the
-unsupervised evidence. All are measured against the forest alone in ``benchmarks/bench_anomaly.py``.
+``1 - p``. When the training users' rows carry enough labels, a monotone XGBoost head over the same
+features and the unsupervised evidence (``head.py``) is fitted too; see :meth:`Detector.blend_scores` for how
+its output becomes the score. All are measured against a plain IsolationForest in ``benchmarks/bench_anomaly.py``.
 
 Batch scoring calls scikit-learn; one transaction is scored by walking the same trees in plain Python
 (scikit-learn's per-call overhead is milliseconds, the walk is a fraction of one).
@@ -27,8 +25,8 @@ import skops.io as sio
 from sklearn.ensemble import IsolationForest
 
 from nivesh_ml.errors import ModelNotReady
-from nivesh_ml.models.anomaly.combiner import INPUT_NAMES, LogisticCombiner, combiner_inputs
 from nivesh_ml.models.anomaly.features import DIRECTIONS, FEATURE_NAMES, INDEX
+from nivesh_ml.models.anomaly.head import INPUT_NAMES, SupervisedHead, head_inputs
 
 FOREST_FILE: Final = "forest.skops"
 STATE_FILE: Final = "detector.json"
@@ -152,9 +150,12 @@ def history_sizes(raw: np.ndarray) -> np.ndarray:
     return np.expm1(raw[:, _HISTORY_IDX])
 
 
-def either_tail(log_p_a: np.ndarray, log_p_b: np.ndarray) -> np.ndarray:
-    """Score 1 - min(1, 2·min(p_a, p_b)) in [0, 1]: high when either tail probability is small."""
-    return 1.0 - np.minimum(1.0, 2.0 * np.exp(np.minimum(log_p_a, log_p_b)))
+def tail_beyond_p(cal: Calibrator, prob: np.ndarray) -> np.ndarray:
+    """:func:`tail_beyond` for a probability: beyond the largest normal value, one nat per nat of log-odds."""
+    logit = np.log(np.clip(prob, 1e-12, 1.0 - 1e-12)) - np.log1p(-np.clip(prob, 1e-12, 1.0 - 1e-12))
+    top = float(np.clip(cal.values[-1], 1e-12, 1.0 - 1e-12))
+    beyond = logit - (math.log(top) - math.log1p(-top))
+    return np.where(beyond > 0, cal.log_p[-1] + math.log(0.5) - beyond, cal.log_tail(prob))
 
 
 def combine(log_p_forest: np.ndarray, log_p_rule: np.ndarray | None) -> np.ndarray:
@@ -167,7 +168,7 @@ def combine(log_p_forest: np.ndarray, log_p_rule: np.ndarray | None) -> np.ndarr
 
 @dataclass
 class Detector:
-    """Forest + rule + their calibration (+ the supervised combiner), the threshold and population statistics."""
+    """Forest + rule + their calibration (+ the supervised head), the threshold and population statistics."""
 
     forest: IsolationForest
     population: dict[str, Any]
@@ -177,9 +178,8 @@ class Detector:
     threshold: float = 1.0
     blend: bool = True
     walker: TreeWalker | None = None
-    combiner: LogisticCombiner | None = None  # None: Fisher blend (unsupervised)
-    combiner_cal: Calibrator | None = None  # the combiner's scores among normal validation rows
-    blend_cal: Calibrator | None = None  # the Fisher blend's scores among normal validation rows
+    head: SupervisedHead | None = None  # None: the unsupervised score (the default)
+    head_cal: Calibrator | None = None  # the head's scores among normal validation rows
     training_sample: pd.DataFrame | None = None  # drift reference rows; not part of the saved detector
     pop_cal: Calibrator | None = None  # the population rule (largest population deviation), normal validation rows
     unsup_cal: Calibrator | None = None  # the maturity-weighted statistic among normal validation rows
@@ -198,12 +198,6 @@ class Detector:
     def calibrate(self, forest_normal: np.ndarray, rule_normal: np.ndarray) -> None:
         """Fit both calibrators on normal validation scores."""
         self.forest_cal, self.rule_cal = Calibrator.fit(forest_normal), Calibrator.fit(rule_normal)
-
-    def combiner_matrix(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray) -> np.ndarray:
-        """The supervised combiner's inputs (calibrated tail probabilities + deviations)."""
-        if self.forest_cal is None or self.rule_cal is None:
-            raise ModelNotReady("anomaly detector is not calibrated")
-        return combiner_inputs(self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule), dev)
 
     def unsupervised_stat(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray,
                           history: np.ndarray) -> np.ndarray:
@@ -226,51 +220,53 @@ class Detector:
         """Fit the population rule's calibrator on normal validation deviations."""
         self.pop_cal = Calibrator.fit(dev_normal[:, _POP_IDX].max(axis=1))
 
-    def supervised_parts(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray,
-                         history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The logistic combiner's P(anomaly) and the unsupervised statistic, before calibration."""
-        if self.forest_cal is None or self.rule_cal is None or self.combiner is None:
-            raise ModelNotReady("anomaly detector has no fitted combiner")
-        log_forest, log_rule = self.forest_cal.log_tail(forest), self.rule_cal.log_tail(rule)
-        return (self.combiner.scores(combiner_inputs(log_forest, log_rule, dev)),
-                self.unsupervised_stat(forest, rule, dev, history))
+    def evidence(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """The unsupervised evidence in nats, ``(n, 4)``: forest, rule, population rule, the blended statistic."""
+        if self.forest_cal is None or self.rule_cal is None or self.pop_cal is None:
+            raise ModelNotReady("anomaly detector is not calibrated")
+        return np.column_stack([-self.forest_cal.log_tail(forest), -self.rule_cal.log_tail(rule),
+                                -self.pop_cal.log_tail(dev[:, _POP_IDX].max(axis=1)),
+                                self.unsupervised_stat(forest, rule, dev, history)])
 
-    def calibrate_combiner(self, forest_normal: np.ndarray, rule_normal: np.ndarray, dev_normal: np.ndarray,
-                           history_normal: np.ndarray) -> None:
-        """Fit the combiner's and the unsupervised statistic's calibrators on normal validation rows."""
-        supervised, stat = self.supervised_parts(forest_normal, rule_normal, dev_normal, history_normal)
-        self.combiner_cal, self.blend_cal = Calibrator.fit(supervised), Calibrator.fit(stat)
+    def head_matrix(self, raw: np.ndarray) -> np.ndarray:
+        """The supervised head's design matrix (``head.head_inputs``) of a raw feature matrix."""
+        dev, forest, rule = self.components(raw)
+        return head_inputs(dev, raw, self.evidence(forest, rule, dev, history_sizes(raw)))
 
-    def blend_scores(self, forest: np.ndarray, rule: np.ndarray, dev: np.ndarray, history: np.ndarray) -> np.ndarray:
-        """Final 0-1 anomaly scores: combiner-or-unsupervised (either tail) if fitted, else the unsupervised
-        maturity blend (1 - its tail probability among normal validation rows), or the forest alone."""
+    def head_probability_scores(self, prob: np.ndarray) -> np.ndarray:
+        """0-1 scores of the head's P(anomaly): 1 - its tail probability among normal validation rows."""
+        if self.head_cal is None:
+            raise ModelNotReady("anomaly head is not calibrated")
+        return 1.0 - np.exp(tail_beyond_p(self.head_cal, prob))
+
+    def blend_scores(self, raw: np.ndarray, dev: np.ndarray, forest: np.ndarray, rule: np.ndarray) -> np.ndarray:
+        """Final 0-1 anomaly scores: 1 - the tail probability among normal validation rows of the supervised
+        head's output if fitted, else of the unsupervised maturity blend; or of the forest alone (``blend``
+        off)."""
         if self.forest_cal is None or self.rule_cal is None:
             raise ModelNotReady("anomaly detector is not calibrated")
         if not self.blend:
             return combine(self.forest_cal.log_tail(forest), None)
-        if self.combiner is not None:
-            if self.combiner_cal is None or self.blend_cal is None:
-                raise ModelNotReady("anomaly combiner is not calibrated")
-            supervised, stat = self.supervised_parts(forest, rule, dev, history)
-            return either_tail(self.combiner_cal.log_tail(supervised), self.blend_cal.log_tail(stat))
+        if self.head is not None:
+            evidence = self.evidence(forest, rule, dev, history_sizes(raw))
+            return self.head_probability_scores(self.head.scores(head_inputs(dev, raw, evidence)))
         if self.unsup_cal is None:
             raise ModelNotReady("anomaly detector is not calibrated")
-        return 1.0 - np.exp(tail_beyond(self.unsup_cal, self.unsupervised_stat(forest, rule, dev, history)))
+        return 1.0 - np.exp(tail_beyond(self.unsup_cal, self.unsupervised_stat(forest, rule, dev, history_sizes(raw))))
 
     def score_matrix(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Anomaly scores (0-1) and deviations of a raw feature matrix."""
         if len(raw) == 0:
             return np.zeros(0), np.zeros((0, len(FEATURE_NAMES)))
         dev, forest, rule = self.components(raw)
-        return self.blend_scores(forest, rule, dev, history_sizes(raw)), dev
+        return self.blend_scores(raw, dev, forest, rule), dev
 
     def score_vector(self, raw: list[float]) -> tuple[float, list[float]]:
         """Anomaly score (0-1) and deviations of one raw feature vector (no scikit-learn call)."""
         assert self.walker is not None
         dev = deviations(np.asarray(raw, dtype=float)[None, :], self.reference)
         forest = np.array([self.walker.score(dev[0].tolist())])
-        history = np.array([math.expm1(raw[_HISTORY_IDX])])
-        score = self.blend_scores(forest, dev[:, _RULE_IDX].max(axis=1), dev, history)
+        score = self.blend_scores(np.asarray(raw, dtype=float)[None, :], dev, forest, dev[:, _RULE_IDX].max(axis=1))
         return float(score[0]), dev[0].tolist()
 
     def save(self, directory: Path) -> None:
@@ -281,11 +277,12 @@ class Detector:
                  "reference": self.reference.tolist(), "feature_names": list(FEATURE_NAMES),
                  "forest_cal": asdict(self.forest_cal) if self.forest_cal else None,
                  "rule_cal": asdict(self.rule_cal) if self.rule_cal else None,
-                 "combiner": asdict(self.combiner) if self.combiner else None,
-                 "combiner_cal": asdict(self.combiner_cal) if self.combiner_cal else None,
-                 "blend_cal": asdict(self.blend_cal) if self.blend_cal else None,
+                 "head": self.head.state() if self.head else None,
+                 "head_cal": asdict(self.head_cal) if self.head_cal else None,
                  "pop_cal": asdict(self.pop_cal) if self.pop_cal else None,
                  "unsup_cal": asdict(self.unsup_cal) if self.unsup_cal else None, "maturity_k": self.maturity_k}
+        if self.head is not None:
+            self.head.save(directory)
         (directory / STATE_FILE).write_text(json.dumps(state))
 
     @classmethod
@@ -303,14 +300,14 @@ class Detector:
         state = json.loads((directory / STATE_FILE).read_text())
         if state.get("feature_names") != list(FEATURE_NAMES):
             raise ModelNotReady("saved anomaly model was built for another feature set; retrain it")
-        combiner = state.get("combiner")
-        if combiner is not None and combiner.get("inputs") != list(INPUT_NAMES):
-            raise ModelNotReady("saved anomaly combiner was built for other inputs; retrain it")
+        head = state.get("head")
+        if head is not None and head.get("inputs") != list(INPUT_NAMES):
+            raise ModelNotReady("saved anomaly head was built for other inputs; retrain it")
         return cls(forest=forest, population=state["population"], reference=np.asarray(state["reference"]),
                    forest_cal=Calibrator(**state["forest_cal"]), rule_cal=Calibrator(**state["rule_cal"]),
                    threshold=float(state["threshold"]), blend=bool(state["blend"]),
-                   combiner=LogisticCombiner(**combiner) if combiner is not None else None,
-                   combiner_cal=_calibrator(state.get("combiner_cal")), blend_cal=_calibrator(state.get("blend_cal")),
+                   head=SupervisedHead.load(directory, head["inputs"]) if head is not None else None,
+                   head_cal=_calibrator(state.get("head_cal")),
                    pop_cal=_calibrator(state.get("pop_cal")), unsup_cal=_calibrator(state.get("unsup_cal")),
                    maturity_k=float(state.get("maturity_k", DEFAULT_MATURITY_K)))
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nivesh_ml.models.anomaly.combiner import DEFAULT_C
 from nivesh_ml.models.anomaly.model import DEFAULT_MATURITY_K
 from nivesh_ml.models.options import check_ranges, parse_options
 
@@ -19,13 +18,12 @@ class AnomalyParams:
 
     seed: int = 42
     target_fpr: float | None = None  # None: settings.anomaly.target_fpr
-    combiner: str = "auto"  # auto: a logistic combiner when there are enough labels, else the Fisher blend
+    combiner: str = "auto"  # auto: the XGBoost head when there are enough labels; fisher: unsupervised always
     validation: float = 0.2  # share of training users that set calibration and threshold
     n_estimators: int = 200
     max_samples: int = 2048
     max_features: float = 1.0
     blend: bool = True  # Fisher blend of forest and rule tail probabilities (False: the forest alone)
-    c: float = DEFAULT_C  # inverse regularisation of the logistic combiner
     maturity_k: float = DEFAULT_MATURITY_K  # history length at which own deviations and population weigh equally
 
     def __post_init__(self) -> None:
@@ -33,7 +31,7 @@ class AnomalyParams:
             "target_fpr": self.target_fpr is None or 0 < self.target_fpr < 0.5,
             "combiner": self.combiner in COMBINERS, "validation": 0 < self.validation < 1,
             "n_estimators": self.n_estimators >= 1, "max_samples": self.max_samples >= 2,
-            "max_features": 0 < self.max_features <= 1, "c": self.c > 0,
+            "max_features": 0 < self.max_features <= 1,
             "maturity_k": self.maturity_k >= 0,
         })
 

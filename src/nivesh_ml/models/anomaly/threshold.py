@@ -16,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-MIN_RECENT: Final = 500  # fewer recent scores: keep the stored threshold
+MIN_RECENT: Final = 1000  # fewer recent scores: keep the stored threshold (≈ 10 above it at a 1 % target)
 MAX_SHIFT: Final = 4.0  # the tail level 1 - threshold moves at most this factor either way
 RECENT_WINDOW: Final = 20_000  # scores remembered for the flag rate and recalibration
 
@@ -44,11 +44,13 @@ class RecentScores:
     # read after each request is O(1); a different threshold (after recalibration) recounts once.
     _counted_for: float | None = None
     _above: int = 0
+    observed: int = 0  # scores seen since start (not only those remembered)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def observe(self, score: float) -> None:
-        """Remember one served score (request threads call this concurrently)."""
+    def observe(self, score: float) -> int:
+        """Remember one served score (request threads call this concurrently); returns how many were seen."""
         with self._lock:
+            self.observed += 1
             self.scores.append(score)
             if self._counted_for is not None and score > self._counted_for:
                 self._above += 1
@@ -56,6 +58,7 @@ class RecentScores:
                 dropped = self.scores.popleft()
                 if self._counted_for is not None and dropped > self._counted_for:
                     self._above -= 1
+            return self.observed
 
     def flag_rate(self, threshold: float) -> float:
         """Share of the remembered scores above ``threshold`` (0 when none)."""
