@@ -42,11 +42,12 @@ ANSWER_CANDIDATES = 5  # leading sentences checked for coverage before saying th
 QUERY_PHRASES: dict[str, str] = {
     "kam se kam": "minimum", "zyada se zyada": "maximum", "lock in": "lock-in tenure", "lock-in": "tenure",
     "no tax": "rebate 87a nil", "koi tax nahi": "rebate 87a nil", "tax nahi": "rebate 87a nil",
-    "till what age": "maturity years", "how long": "tenure years", "how many years": "tenure",
+    "till what age": "eligibility age", "how long": "tenure years",
     "life cover": "cover times annual income",
     "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
     "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
-    "fixed deposit": "fd", "deposit insurance": "dicgc",
+    "fixed deposit": "fd", "deposit insurance": "dicgc", "kitne saal": "tenure years maturity",
+    "how many years": "tenure years maturity", "chala gaya": "sent transferred",
 }
 QUERY_WORDS: dict[str, str] = {
     "saal": "years", "sal": "years", "jama": "deposit", "naye": "new", "naya": "new", "nayi": "new",
@@ -59,7 +60,7 @@ QUERY_WORDS: dict[str, str] = {
     # everyday abbreviations and verbs, and more Hinglish (Latin script)
     "max": "maximum limit", "min": "minimum limit", "yr": "year", "yrs": "years", "amt": "amount",
     "put": "deposit", "daal": "deposit", "daalna": "deposit", "dal": "deposit", "lagana": "invest",
-    "nikal": "withdrawal", "nikalna": "withdrawal", "nikala": "withdrawal", "nikaal": "withdrawal",
+    "nikal": "withdrawal withdraw", "nikalna": "withdrawal", "nikala": "withdrawal", "nikaal": "withdrawal",
     "nikalne": "withdrawal", "withdraw": "withdrawal", "encash": "encashment withdrawal premature",
     "break": "premature",
     "beche": "sell sold", "bechna": "sell", "becha": "sell sold", "bechne": "sell", "kharida": "bought",
@@ -67,7 +68,8 @@ QUERY_WORDS: dict[str, str] = {
     "ghar": "house home", "makaan": "house", "makan": "house", "karz": "loan", "karza": "loan",
     "mature": "maturity", "matures": "maturity", "din": "days", "shikayat": "complaint grievance",
     "jawab": "reply", "date": "due date", "deadline": "due date", "late": "belated penalty",
-    "double": "doubles", "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
+    "double": "doubles", "galat": "wrong", "jointly": "joint", "opened": "open", "wapas": "refund back",
+    "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
     "dad": "parents", "bachat": "savings", "har": "every", "percent": "%", "pehle": "before",
     "baad": "after", "band": "stop", "rokna": "stop", "khud": "self", "apne": "self",
 }
@@ -88,7 +90,8 @@ _ENTITY_TEXT = ("ppf epf vpf ssy sukanya scss nsc kvp pomis mssc mahila elss nps
                 "stcg crypto gold rd td ombudsman")
 _SECTION = re.compile(r"^[0-9]{2,3}[a-z]{1,5}$")
 # a holding period under a year is short-term, "after a year" long-term (for capital-gains questions)
-_SHORT_HOLDING = re.compile(r"\b(?:[1-9]|1[01]) ?(?:months?|mahine|mahino|mahina)\b", re.IGNORECASE)
+_SHORT_HOLDING = re.compile(r"\b(?:[1-9]|1[01]) ?(?:months?|mahine|mahino|mahina)\b|\b(?:within|less than|under|before|"
+                            r"inside) (?:a|1|one|ek) (?:years?|saal)\b", re.IGNORECASE)
 _LONG_HOLDING = re.compile(r"\b(?:1|one|ek) ?(?:years?|saal)\b[^.?!\n]{0,12}\b(?:baad|after|later)\b|\b(?:after|more "
                            r"than|over) (?:1|one|a) years?\b", re.IGNORECASE)
 _SPLIT_SECTION = re.compile(r"\b(80|87|24|54|10|111|112|115|194|234)\s+(ccd|cc|c|d|e|g|tta|ttb|a|b|ec|f|aa|baa|f)\b",
