@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,7 +80,11 @@ def grounding_text(request: AdviceRequest, tool_calls: Iterable[ToolCall]) -> st
 
 
 def _near(value: float, allowed: list[float]) -> bool:
-    return any(abs(value - a) <= RELATIVE_TOLERANCE * max(abs(a), 1.0) for a in allowed)
+    """Whether a figure of the sorted ``allowed`` is within tolerance of ``value`` (a binary search, so a long
+    reply costs O(n log m), not n × m)."""
+    slack = 2 * RELATIVE_TOLERANCE * max(abs(value), 1.0)  # wider than any allowed figure's own tolerance
+    lo, hi = bisect_left(allowed, value - slack), bisect_right(allowed, value + slack)
+    return any(abs(value - a) <= RELATIVE_TOLERANCE * max(abs(a), 1.0) for a in allowed[lo:hi])
 
 
 def ungrounded_numbers(reply: str, request: AdviceRequest, tool_calls: Iterable[ToolCall] = ()) -> list[float]:
