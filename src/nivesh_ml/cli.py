@@ -12,8 +12,11 @@ from rich.table import Table
 
 from nivesh_ml.commands import advisor, anomaly, ner, ops, spending
 from nivesh_ml.commands.common import cli_settings, console, out, parse_params, print_json, resolve_model_dir
+from nivesh_ml.commands.progress import bootstrap_display, summary_table
+from nivesh_ml.config import Settings
 from nivesh_ml.errors import NiveshError
 from nivesh_ml.logs import configure_logging
+from nivesh_ml.pipelines.training import TrainResult
 
 app = typer.Typer(name="nivesh-ml", help="ML services of the Nivesh personal-finance assistant.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -34,15 +37,18 @@ DataOpt = Annotated[Path | None, typer.Option("--data", help="CSV/JSONL file (bu
 def bootstrap(force: Annotated[bool, typer.Option(help="promote even if worse than the champion")] = False,
               only: Annotated[list[str] | None, typer.Option(help="train only these models")] = None) -> None:
     """Make bundled data, train every model, register, promote to champion."""
+    settings = cli_settings()
+    out.print(summary_table(_bootstrap_with_display(settings, only, force)))
+
+
+def _bootstrap_with_display(settings: Settings, models: list[str] | None, force: bool = False) -> list[TrainResult]:
+    """A bootstrap behind one progress display (third-party output goes to the home's bootstrap log)."""
+    from nivesh_ml.models import available_models
     from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
 
-    settings = cli_settings()
-    results = run_bootstrap(settings, models=only, force=force)
-    table = Table("model", "version", "promoted", "metrics")
-    for r in results:
-        headline = {k: round(v, 4) for k, v in r.metrics.items() if isinstance(v, int | float)}
-        table.add_row(r.model, str(r.version), str((r.promotion or {}).get("promoted")), json.dumps(headline))
-    out.print(table)
+    names = list(models or available_models())
+    with bootstrap_display(settings, names, console) as display:
+        return run_bootstrap(settings, models=models, force=force, observer=display)
 
 
 @app.command()
@@ -112,7 +118,6 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     import uvicorn
 
     from nivesh_ml.pipelines.training import after_bootstrap, missing_champions
-    from nivesh_ml.pipelines.training import bootstrap as run_bootstrap
 
     settings = cli_settings()
     bind = host or settings.server.host
@@ -125,7 +130,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
         missing = missing_champions(settings)
         if missing:
             console.print(f"No champion for {', '.join(missing)}: training them first.")
-            run_bootstrap(settings, models=missing)
+            console.print(summary_table(_bootstrap_with_display(settings, missing)))
         after_bootstrap(settings)
     from nivesh_ml.logs import uvicorn_log_config
     from nivesh_ml.serving.process import server_environment

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nivesh_ml.config import Settings
 from nivesh_ml.models import available_models, get_family
@@ -25,10 +26,20 @@ class TrainResult:
     version: str | None = None
     promotion: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    primary_metric: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "output_dir": str(self.output_dir), "metrics": self.metrics,
-                "version": self.version, "promotion": self.promotion}
+                "version": self.version, "promotion": self.promotion, "seconds": round(self.seconds, 1)}
+
+
+class BootstrapObserver(Protocol):
+    """Told when each model of a bootstrap starts and ends (the CLI draws its progress display from this)."""
+
+    def started(self, model: str, index: int, total: int) -> None: ...
+
+    def finished(self, result: TrainResult) -> None: ...
 
 
 def default_output_dir(settings: Settings, model: str) -> Path:
@@ -40,6 +51,7 @@ def train_model(settings: Settings, model: str, data: Path | None = None,
                 options: Mapping[str, Any] | None = None, output: Path | None = None,
                 register: bool = True, promote: bool = False, force: bool = False) -> TrainResult:
     """Train one model end to end; evaluation is on data never trained on."""
+    began = time.monotonic()
     family = get_family(model)
     options = dict(options or {})
     options.setdefault("seed", settings.seed)
@@ -58,14 +70,16 @@ def train_model(settings: Settings, model: str, data: Path | None = None,
     meta = ModelMetadata.read(out)
     meta.metrics = {**meta.metrics, **metrics}
     meta.write(out)
-    result = TrainResult(model=model, output_dir=out, metrics=metrics)
+    result = TrainResult(model=model, output_dir=out, metrics=metrics, primary_metric=family.primary_metric)
     if register:
         registry = ModelRegistry(settings)
         registered = registry.log_model(family, out, meta)
         result.version = registered.version
         if promote or force:
             result.promotion = registry.promote(family, registered.version, force=force).as_dict()
-    log.info("trained %s", model, extra={"metrics": _headline(metrics), "version": result.version})
+    result.seconds = time.monotonic() - began
+    log.info("trained %s", model, extra={"metrics": _headline(metrics), "version": result.version,
+                                         "seconds": round(result.seconds, 1)})
     return result
 
 
@@ -73,11 +87,18 @@ def _headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
 
 
-def bootstrap(settings: Settings, models: list[str] | None = None, force: bool = False) -> list[TrainResult]:
+def bootstrap(settings: Settings, models: list[str] | None = None, force: bool = False,
+              observer: BootstrapObserver | None = None) -> list[TrainResult]:
     """Train every available model on bundled data, register, promote to champion."""
     results = []
-    for name in models or available_models():
-        results.append(train_model(settings, name, promote=True, force=force))
+    names = list(models or available_models())
+    for index, name in enumerate(names, start=1):
+        if observer is not None:
+            observer.started(name, index, len(names))
+        result = train_model(settings, name, promote=True, force=force)
+        results.append(result)
+        if observer is not None:
+            observer.finished(result)
     if not models:  # a full bootstrap (not `--only`): also prepare the advisor
         after_bootstrap(settings)
     return results
