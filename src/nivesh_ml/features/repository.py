@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -57,9 +57,16 @@ def fingerprint(txn: Transaction, occurrence: int = 0) -> str:
 
     ``occurrence`` numbers identical rows within one batch (two equal tea payments on one day are two rows).
     """
-    content = [txn.user_id, txn.timestamp.isoformat(), repr(float(txn.amount)), txn.direction, txn.currency,
-               _normalised(txn.merchant), _normalised(txn.category), txn.channel or "",
-               _normalised(txn.description), occurrence]
+    return fingerprint_fields(txn.user_id, txn.timestamp.isoformat(), float(txn.amount), txn.direction,
+                              txn.currency, txn.merchant, txn.category, txn.channel, txn.description, occurrence)
+
+
+def fingerprint_fields(user_id: str, timestamp: str, amount: float, direction: str, currency: str,
+                       merchant: str | None, category: str | None, channel: str | None, description: str | None,
+                       occurrence: int = 0) -> str:
+    """:func:`fingerprint` from a validated transaction's fields (``timestamp``: its ``isoformat()``)."""
+    content = [user_id, timestamp, repr(float(amount)), direction, currency, _normalised(merchant),
+               _normalised(category), channel or "", _normalised(description), occurrence]
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:32]
 
 
@@ -75,6 +82,33 @@ def fingerprints(transactions: Sequence[Transaction]) -> list[str | None]:
         out.append(fingerprint(txn, seen[base]) if seen[base] else base)
         seen[base] += 1
     return out
+
+
+@dataclass(frozen=True)
+class PreparedUser:
+    """One user's rows of a bulk backfill, already in stored form (a batch job builds these column-wise).
+
+    ``records``: the rows as :func:`compact_record` gives them (``fp`` set on rows without an id), oldest first
+    (ties in file order). ``profiles(added)``: the profiles of a user with no stored records, built from the
+    records at positions ``added`` (those not duplicates within the batch), keyed by namespace; ``None``
+    where the caller cannot build them in bulk (the updaters then fold the rows one by one).
+    """
+
+    records: list[dict[str, Any]]
+    profiles: Callable[[list[int]], dict[str, Record] | None]
+
+
+def compact_record(transaction_id: str | None, timestamp: str, amount: float, currency: str, direction: str,
+                   merchant: str | None, category: str | None, channel: str | None, city: str | None,
+                   country: str | None, lat: float | None, lon: float | None, fp: str | None = None) -> dict[str, Any]:
+    """The stored form of a validated transaction from its fields (``timestamp``: ``isoformat()``;
+    ``category`` lower-cased): what :func:`_compact` gives for the same :class:`Transaction`."""
+    record = {"id": transaction_id, "ts": timestamp, "amount": amount, "currency": currency, "direction": direction,
+              "merchant": merchant, "category": category, "channel": channel, "city": city, "country": country,
+              "lat": lat, "lon": lon}
+    if fp is not None:
+        record["fp"] = fp
+    return record
 
 
 def _compact(txn: Transaction, fp: str | None = None) -> dict[str, Any]:
@@ -226,6 +260,49 @@ class TransactionRepository:
                     key = (updater.namespace, user)
                     written[key] = updater.apply(current[key], fresh)
             return written
+
+        if keys:
+            self.store.update_many(keys, apply, ttl_s=self.ttl_s)
+        return summaries
+
+    def ingest_prepared(self, batches: Mapping[str, PreparedUser]) -> dict[str, IngestSummary]:
+        """:meth:`ingest_many` for rows already in stored form: one batched store write for many users.
+
+        A user with no stored records gets the history and the profiles built in bulk (``PreparedUser``);
+        a user with some (a re-run, or rows that arrived since) is merged exactly as :meth:`ingest` merges, the
+        updaters folding in only the rows not stored yet, so a resent file is a no-op. All in one
+        :meth:`OnlineStore.update_many` (one SQLite transaction with ``executemany``; one Redis MULTI/EXEC).
+
+        Raises:
+            StoreUnavailable, StoreBusy: the store failed or its write lock was not had in time.
+        """
+        keys: list[RecordKey] = []
+        for user in batches:
+            keys += [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]
+        summaries: dict[str, IngestSummary] = {}
+
+        def apply(current: dict[RecordKey, Record | None]) -> dict[RecordKey, Record]:
+            written: dict[RecordKey, Record] = {}
+            for user, prepared in batches.items():
+                history, added = _merge(current[(_HISTORY_NS, user)], prepared.records, self.max_history)
+                summaries[user] = IngestSummary(received=len(prepared.records), added=len(added),
+                                                stored=len(history["transactions"]))
+                if not added:
+                    continue
+                written[(_HISTORY_NS, user)] = history
+                fresh = all(current[key] is None for key in keys_of(user))
+                built = prepared.profiles(added) if fresh else None
+                if built is not None and set(built) == {u.namespace for u in self.updaters}:
+                    written.update({(namespace, user): profile for namespace, profile in built.items()})
+                    continue
+                rows = [_expand(prepared.records[i], user) for i in added]
+                for updater in self.updaters:
+                    key = (updater.namespace, user)
+                    written[key] = updater.apply(current[key], rows)
+            return written
+
+        def keys_of(user: str) -> list[RecordKey]:
+            return [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]
 
         if keys:
             self.store.update_many(keys, apply, ttl_s=self.ttl_s)

@@ -12,17 +12,21 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from nivesh_ml.config import Settings
-from nivesh_ml.data.schemas import Transaction
+from nivesh_ml.data.schemas import CHANNELS, CURRENCIES, DIRECTIONS, Transaction
 from nivesh_ml.errors import StoreBusy
 from nivesh_ml.features.factory import create_store
+from nivesh_ml.features.repository import PreparedUser, TransactionRepository, compact_record, fingerprint_fields
 from nivesh_ml.models.spending.batch import store_settings
 from nivesh_ml.pipelines.batch import LINE, EngineOptions, Progress, by_user, read_rows, run_partitions
 from nivesh_ml.pipelines.wiring import transaction_repository
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_REPORTED = 50
 USERS_PER_WRITE = 200
 BUSY_RETRIES = 8
+_EPOCH = datetime(1970, 1, 1)
 
 
 def _row_error(exc: ValidationError) -> str:
@@ -54,33 +59,213 @@ def valid_transactions(part: pd.DataFrame) -> tuple[list[tuple[int, Transaction]
     return good, bad
 
 
-def _by_user(good: list[tuple[int, Transaction]]) -> dict[str, list[Transaction]]:
-    ordered = sorted(good, key=lambda item: (item[1].user_id, item[1].timestamp, item[0]))
-    out: dict[str, list[Transaction]] = {}
-    for _, txn in ordered:
-        out.setdefault(txn.user_id, []).append(txn)
+_TEXT = ("transaction_id", "merchant", "category", "city", "country")
+_CANON = ("user_id", "ts_us", "amount", "currency", "direction", "transaction_id", "merchant", "category",
+          "channel", "description", "city", "country", "latitude", "longitude", LINE)
+_ISO_SECONDS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+_DECIMAL = r"^-?\d{1,12}(\.\d{1,12})?$"
+
+
+def _missing(col: pd.Series) -> np.ndarray:
+    return col.isna().to_numpy()
+
+
+def _plain_text(col: pd.Series, max_length: int) -> np.ndarray:
+    """Strings that the schema keeps as they are: 1..max_length characters, nothing to strip."""
+    obj = col.astype(object)
+    try:
+        lengths = obj.str.len()
+        ok = lengths.between(1, max_length) & (obj.str.strip() == obj)
+    except AttributeError:  # no strings at all (e.g. a numeric column): every row one by one
+        return np.zeros(len(col), dtype=bool)
+    return ok.fillna(False).to_numpy(dtype=bool)
+
+
+def _floats(col: pd.Series, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values as floats (as ``float()`` parses them) and where they are plain numbers."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isfinite(values) | missing
+    obj = col.astype(object)
+    plain = obj.str.fullmatch(_DECIMAL).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    values = np.full(len(col), np.nan)
+    values[plain] = [float(v) for v in obj[plain]]
+    return values, plain | missing
+
+
+def fast_valid(part: pd.DataFrame) -> np.ndarray:
+    """Rows that :class:`Transaction` accepts without changing a value (column-wise checks; every other row is
+    validated one by one, so a row accepted here is exactly what the schema would accept)."""
+    n = len(part)
+    ok = np.ones(n, dtype=bool)
+    user = part["user_id"]
+    ok &= _plain_text(user, 200)
+    ts = part["timestamp"]
+    if pd.api.types.is_datetime64_any_dtype(ts.dtype):
+        ok &= ts.notna().to_numpy() & (getattr(ts.dt, "tz", None) is None)
+        ok &= (ts.dt.microsecond == 0).to_numpy() & (ts.dt.nanosecond == 0).to_numpy()
+    else:
+        ok &= ts.astype(object).str.fullmatch(_ISO_SECONDS).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    amount, plain = _floats(part["amount"], np.zeros(n, dtype=bool))
+    with np.errstate(invalid="ignore"):
+        ok &= plain & (amount > 0) & (amount < 1e11)
+    for col, allowed in (("currency", CURRENCIES), ("direction", DIRECTIONS), ("channel", CHANNELS)):
+        if col in part.columns:
+            values = part[col]
+            ok &= _missing(values) | values.isin(list(allowed)).to_numpy()
+    for col in _TEXT:
+        if col in part.columns:
+            ok &= _missing(part[col]) | _plain_text(part[col], 200)
+    if "description" in part.columns:
+        ok &= _missing(part["description"]) | _plain_text(part["description"], 500)
+    for col, bound in (("latitude", 90.0), ("longitude", 180.0)):
+        if col in part.columns:
+            missing = _missing(part[col])
+            values, plain = _floats(part[col], missing)
+            with np.errstate(invalid="ignore"):
+                ok &= plain & (missing | (np.abs(values) <= bound))
+    return ok
+
+
+def canonical_rows(part: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The valid rows as typed columns (``_CANON``), and the invalid ones with line and reason.
+
+    Rows that pass :func:`fast_valid` are converted column-wise; the rest go through :class:`Transaction` one
+    by one (the reasons are the schema's).
+    """
+    fast = fast_valid(part)
+    rows = part[fast]
+    n = len(rows)
+    out = pd.DataFrame({"user_id": rows["user_id"].astype(object).to_numpy()})
+    ts = rows["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
+        ts = pd.to_datetime(ts, format="%Y-%m-%dT%H:%M:%S")
+    out["ts_us"] = ts.to_numpy().astype("datetime64[us]").astype(np.int64)
+    out["amount"] = _floats(rows["amount"], np.zeros(n, dtype=bool))[0]
+    for col, default in (("currency", "INR"), ("direction", "debit")):
+        out[col] = rows[col].astype(object).fillna(default).to_numpy() if col in rows.columns else default
+    for col in (*_TEXT, "channel", "description"):
+        out[col] = rows[col].astype(object).where(rows[col].notna(), None).to_numpy() if col in rows.columns \
+            else None
+    for col in ("latitude", "longitude"):
+        out[col] = _floats(rows[col], _missing(rows[col]))[0] if col in rows.columns else np.nan
+    out[LINE] = rows[LINE].to_numpy()
+    good, bad = valid_transactions(part[~fast])
+    if good:
+        slow = pd.DataFrame([{**t.model_dump(), "ts_us": _micros(t.timestamp), LINE: line} for line, t in good])
+        out = pd.concat([out, slow[list(_CANON)]], ignore_index=True)
+    out["latitude"] = out["latitude"].astype(float)
+    out["longitude"] = out["longitude"].astype(float)
+    return out, bad
+
+
+def _micros(value: datetime) -> int:
+    return int((value - _EPOCH) // timedelta(microseconds=1))
+
+
+def _iso(ts_us: np.ndarray) -> list[str]:
+    """``datetime.isoformat()`` of naive timestamps given in microseconds since 1970."""
+    seconds = ts_us // 1_000_000
+    text = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()
+    fractions = ts_us % 1_000_000
+    if fractions.any():
+        text = [t if f == 0 else f"{t}.{f:06d}" for t, f in zip(text, fractions.tolist(), strict=True)]
+    return text
+
+
+def _none(values: np.ndarray) -> list[Any]:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values.tolist()]
+
+
+def prepared_users(rows: pd.DataFrame, max_categories: int | None) -> dict[str, PreparedUser]:
+    """Each user's rows in stored form, oldest first (ties in file order), with a bulk profile builder
+    (``max_categories``: the anomaly profile's cap; ``None``: the updaters fold the rows themselves)."""
+    from nivesh_ml.models.anomaly.batch import bulk_profile
+    from nivesh_ml.models.anomaly.features import RATES_TO_INR
+    from nivesh_ml.models.anomaly.profile import PROFILE_NS
+
+    if rows.empty:
+        return {}
+    order = np.lexsort((rows[LINE].to_numpy(), rows["ts_us"].to_numpy(), rows["user_id"].to_numpy()))
+    rows = rows.iloc[order].reset_index(drop=True)
+    users = rows["user_id"].to_numpy()
+    starts = np.r_[0, np.flatnonzero(users[1:] != users[:-1]) + 1, len(rows)]
+    ts_us = rows["ts_us"].to_numpy()
+    iso = _iso(ts_us)
+    secs = (ts_us // 1_000_000).tolist()
+    amount = rows["amount"].to_numpy(dtype=float)
+    currency = rows["currency"].tolist()
+    inr = (amount * rows["currency"].map(RATES_TO_INR).fillna(1.0).to_numpy(dtype=float)).tolist()
+    amount_l = amount.tolist()
+    direction = rows["direction"].tolist()
+    credit = [d == "credit" for d in direction]
+    text = {c: _none(rows[c].to_numpy()) for c in (*_TEXT, "channel", "description")}
+    lower = [c.lower() if c else None for c in text["category"]]
+    lat, lon = _none(rows["latitude"].to_numpy()), _none(rows["longitude"].to_numpy())
+    out: dict[str, PreparedUser] = {}
+    for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+        user = str(users[start])
+        span = range(start, end)
+        seen: Counter[str] = Counter()
+        records = []
+        for i in span:
+            fp = None
+            if not text["transaction_id"][i]:
+                base = fingerprint_fields(user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i],
+                                          text["category"][i], text["channel"][i], text["description"][i])
+                fp = base if not seen[base] else fingerprint_fields(
+                    user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i], text["category"][i],
+                    text["channel"][i], text["description"][i], seen[base])
+                seen[base] += 1
+            records.append(compact_record(text["transaction_id"][i], iso[i], amount_l[i], currency[i], direction[i],
+                                          text["merchant"][i], lower[i], text["channel"][i], text["city"][i],
+                                          text["country"][i], lat[i], lon[i], fp))
+
+        def profiles(added: list[int], start: int = start) -> dict[str, Any] | None:
+            if max_categories is None:
+                return None
+            pick = [start + i for i in added]
+            profile = bulk_profile([secs[i] for i in pick], [inr[i] for i in pick], [credit[i] for i in pick],
+                                   [currency[i] for i in pick], [text["merchant"][i] for i in pick],
+                                   [lower[i] for i in pick], [text["channel"][i] for i in pick],
+                                   [text["city"][i] for i in pick], [text["country"][i] for i in pick],
+                                   [lat[i] for i in pick], [lon[i] for i in pick],
+                                   [text["transaction_id"][i] for i in pick], max_categories)
+            return None if profile is None else {PROFILE_NS: profile}
+
+        out[user] = PreparedUser(records=records, profiles=profiles)
     return out
 
 
-def _chunks(users: dict[str, list[Transaction]], size: int) -> Iterator[dict[str, list[Transaction]]]:
+def _chunks(users: dict[str, PreparedUser], size: int) -> Iterator[dict[str, PreparedUser]]:
     names = list(users)
     for start in range(0, len(names), size):
         yield {name: users[name] for name in names[start:start + size]}
 
 
+def _bulk_categories(repository: TransactionRepository) -> int | None:
+    """The anomaly profile's category cap when it is the only profile kept (then profiles are built in bulk)."""
+    from nivesh_ml.models.anomaly.profile import AnomalyProfileUpdater
+
+    updaters = repository.updaters
+    if len(updaters) == 1 and type(updaters[0]) is AnomalyProfileUpdater:
+        return updaters[0].max_categories
+    return None
+
+
 def ingest_part(part: pd.DataFrame, number: int, store_data: dict[str, Any]) -> dict[str, Any]:
     """Validate and write one partition (whole users) into the store; returns counts and rejected rows."""
-    good, bad = valid_transactions(part)
-    users = _by_user(good)
+    rows, bad = canonical_rows(part)
     settings = Settings(**store_data)
     store = create_store(settings)
     repository = transaction_repository(settings, store)
+    users = prepared_users(rows, _bulk_categories(repository))
     added = 0
     try:
         for chunk in _chunks(users, USERS_PER_WRITE):
             for attempt in range(BUSY_RETRIES):
                 try:
-                    added += sum(s.added for s in repository.ingest_many(chunk).values())
+                    added += sum(s.added for s in repository.ingest_prepared(chunk).values())
                     break
                 except StoreBusy:  # another worker holds SQLite's write lock: wait our turn
                     if attempt == BUSY_RETRIES - 1:
@@ -88,7 +273,8 @@ def ingest_part(part: pd.DataFrame, number: int, store_data: dict[str, Any]) -> 
                     time.sleep(0.1 * 2 ** attempt)
     finally:
         store.close()
-    return {"users": len(users), "transactions": len(good), "added": added, "rejected": len(bad),
+    bad.sort(key=lambda r: r["line"])
+    return {"users": len(users), "transactions": len(rows), "added": added, "rejected": len(bad),
             "rejected_rows": bad[:MAX_REPORTED]}
 
 

@@ -78,11 +78,35 @@ def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = ()) ->
     if missing:
         raise InvalidInput(f"{path.name} lacks required column(s): {', '.join(missing)}",
                            details={"missing_columns": missing, "found": list(map(str, frame.columns))})
-    # One cheap pass for each block's row count, so that every row carries its line number through a shuffle.
-    lengths = frame.map_partitions(len).compute(scheduler="threads")
+    # One cheap pass for each block's row count (and, with a user column, whether the file is sorted by user),
+    # so that every row carries its line number through a shuffle, or the shuffle can be skipped.
+    # (All columns: a projection could change how Parquet row groups are grouped into blocks.)
+    stats = frame.map_partitions(_block_stats, meta=_STATS_META).compute(scheduler="threads")
+    lengths = stats["rows"].to_numpy()
     starts = first_line + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     meta = frame._meta.assign(**{LINE: pd.Series(dtype=np.int64)})
-    return frame.map_partitions(_numbered, starts.tolist(), meta=meta, partition_info=True)
+    numbered = frame.map_partitions(_numbered, starts.tolist(), meta=meta, partition_info=True)
+    if "user_id" in frame.columns:
+        _USER_BLOCKS[numbered._name] = stats.reset_index(drop=True)
+    return numbered
+
+
+_STATS_META = pd.DataFrame({"rows": pd.Series(dtype=np.int64), "first": pd.Series(dtype=object),
+                            "last": pd.Series(dtype=object), "sorted": pd.Series(dtype=bool)})
+_USER_BLOCKS: dict[str, pd.DataFrame] = {}  # per numbered frame: each block's rows, first and last user, sorted
+
+
+def _block_stats(part: pd.DataFrame) -> pd.DataFrame:
+    n = len(part)
+    if "user_id" not in part.columns or n == 0:
+        return pd.DataFrame({"rows": [n], "first": [None], "last": [None], "sorted": [False]})
+    users = part["user_id"]
+    ok = not users.isna().any()
+    if ok:
+        values = users.astype(str).to_numpy()
+        ok = bool((values[1:] >= values[:-1]).all())
+        return pd.DataFrame({"rows": [n], "first": [values[0]], "last": [values[-1]], "sorted": [ok]})
+    return pd.DataFrame({"rows": [n], "first": [None], "last": [None], "sorted": [False]})
 
 
 def _numbered(part: pd.DataFrame, starts: list[int], partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -90,8 +114,61 @@ def _numbered(part: pd.DataFrame, starts: list[int], partition_info: dict[str, A
     return part.assign(**{LINE: np.arange(start, start + len(part), dtype=np.int64)})
 
 
+class UserAligned:
+    """The blocks of a file sorted by user, each moved to whole users without a shuffle.
+
+    A user whose rows straddle a block boundary goes with the earlier block: each block drops its leading
+    rows of the previous block's last user and takes the next block's leading rows of its own last user.
+    """
+
+    def __init__(self, frame: Any, stats: pd.DataFrame) -> None:
+        self.frame = frame
+        self.stats = stats
+        self.npartitions = int(frame.npartitions)
+
+    @staticmethod
+    def possible(stats: pd.DataFrame) -> bool:
+        """Whether every block is sorted by user, in order, and no user spans more than two blocks."""
+        if not len(stats) or not stats["sorted"].all():
+            return False
+        first, last = stats["first"].tolist(), stats["last"].tolist()
+        for i in range(len(stats) - 1):
+            if last[i] > first[i + 1]:
+                return False
+            if last[i] == first[i + 1] and first[i + 1] == last[i + 1]:
+                return False  # one user fills the next block: its rows would need a third block
+        return True
+
+    def to_delayed(self) -> list[Any]:
+        from dask import delayed
+
+        parts = self.frame.to_delayed()
+        first, last = self.stats["first"].tolist(), self.stats["last"].tolist()
+        out = []
+        for i, part in enumerate(parts):
+            drop = last[i - 1] if i and last[i - 1] == first[i] else None
+            take = last[i] if i + 1 < len(parts) and last[i] == first[i + 1] else None
+            out.append(delayed(_whole_users, pure=True)(part, parts[i + 1] if take is not None else None, drop,
+                                                         take))
+        return out
+
+
+def _whole_users(part: pd.DataFrame, following: pd.DataFrame | None, drop: str | None,
+                 take: str | None) -> pd.DataFrame:
+    if drop is not None:
+        part = part[part["user_id"].astype(str) != drop]
+    if following is not None and take is not None:
+        part = pd.concat([part, following[following["user_id"].astype(str) == take]], ignore_index=True)
+    return part
+
+
 def by_user(frame: Any, column: str = "user_id") -> Any:
-    """Every row of a user in the same partition (one hash shuffle), rows in file order within a partition."""
+    """Every row of a user in the same partition: the blocks as they are when the file is sorted by user
+    (block boundaries moved to whole users), else one hash shuffle; rows in file order within a partition
+    after sorting by ``LINE``."""
+    stats = _USER_BLOCKS.pop(getattr(frame, "_name", ""), None)
+    if column == "user_id" and stats is not None and UserAligned.possible(stats):
+        return UserAligned(frame, stats)
     return frame.shuffle(on=column, npartitions=frame.npartitions)
 
 

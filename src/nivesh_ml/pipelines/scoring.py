@@ -63,11 +63,34 @@ def score_anomaly_part(part: pd.DataFrame, number: int, model_dir: str, folder: 
     frame = validate_transaction_frame(part.drop(columns=LINE), lines, "data")
     predictor = _model("anomaly", model_dir)
     assert isinstance(predictor, AnomalyPredictor)
-    scored = predictor.score_frame(frame)
+    scored = score_transactions(predictor, frame)
     if "transaction_id" not in part.columns:
         scored["transaction_id"] = lines - first_line
     write_part(scored[list(ANOMALY_COLUMNS)], folder, number, suffix)
     return {"scored": len(scored), "flagged": int(scored["is_anomaly"].sum())}
+
+
+def score_transactions(predictor: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """``AnomalyPredictor.score_frame`` with the vectorised features (``models.anomaly.batch``): the same
+    columns and, up to floating-point rounding, the same scores; reasons are built for flagged rows only."""
+    from nivesh_ml.models.anomaly.batch import fast_frame_features
+    from nivesh_ml.models.anomaly.features import txns_from_frame
+    from nivesh_ml.models.anomaly.reasons import explain
+
+    features, cold = fast_frame_features(frame, predictor.detector.population)
+    scores, deviation = predictor.detector.score_matrix(features)
+    flagged = scores > predictor.threshold
+    reasons = np.full(len(frame), "", dtype=object)
+    rows = np.nonzero(flagged)[0]
+    if len(rows):
+        txns = txns_from_frame(frame.iloc[rows])
+        reasons[rows] = ["; ".join(explain(features[i].tolist(), deviation[i].tolist(), txn, True))
+                         for i, txn in zip(rows.tolist(), txns, strict=True)]
+    ids = frame["transaction_id"].astype(object) if "transaction_id" in frame.columns else None
+    return pd.DataFrame({
+        "transaction_id": ids if ids is not None else pd.Series(np.arange(len(frame)), dtype=object),
+        "score": scores, "is_anomaly": flagged.astype(int), "reasons": reasons, "cold_start": cold.astype(int),
+    })
 
 
 def score_credit_part(part: pd.DataFrame, number: int, model_dir: str, folder: str, suffix: str) -> dict[str, Any]:
