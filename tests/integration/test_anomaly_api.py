@@ -142,10 +142,12 @@ def test_supervised_head_served_and_recalibrated_on_schedule(served: tuple[TestC
         predictor.recent = RecentScores()
         rng = np.random.default_rng(0)
         for _ in range(MIN_RECENT):
-            predictor.recent.observe(float(rng.uniform(stored, 1.0) if rng.random() < 0.05 else rng.uniform(0, stored)))
+            drifted = rng.uniform(stored, 1.0) if rng.random() < 0.05 else rng.uniform(0.0, stored)
+            predictor.recent.observe(float(drifted))
         predictor.recalibrate_every = MIN_RECENT + 2
         bodies = [client.post("/predict/anomaly", json={"user_id": "sched", "transaction": {
             **txn, "transaction_id": f"sched-{i}"}}).json() for i, txn in enumerate((routine, extreme, routine))]
+        # Each response reports the threshold its decision used; the recalibration after the second applies next.
         assert bodies[0]["threshold"] == bodies[1]["threshold"] == pytest.approx(stored, abs=1e-6)
         assert bodies[2]["threshold"] > stored and 1 - bodies[2]["threshold"] >= (1 - stored) / MAX_SHIFT - 1e-6
         assert bodies[1]["is_anomaly"] and bodies[1]["reasons"]

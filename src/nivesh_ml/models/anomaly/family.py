@@ -110,9 +110,10 @@ class AnomalyPredictor(Predictor):
         txn = txn_from_record(transaction)
         vector = transaction_features(profile, txn, self.detector.population)
         score, deviation = self.detector.score_vector(vector)
-        flagged = score > self.threshold
+        threshold = self.threshold  # the one this decision used, even if this score triggers a recalibration
+        flagged = score > threshold
         self.record_served(score)
-        return {"is_anomaly": bool(flagged), "score": round(score, 6), "threshold": round(self.threshold, 6),
+        return {"is_anomaly": bool(flagged), "score": round(score, 6), "threshold": round(threshold, 6),
                 "reasons": explain(vector, deviation, txn, flagged), "cold_start": is_cold(profile)}
 
     def predict(self, batch: Sequence[Any]) -> list[dict[str, Any]]:
