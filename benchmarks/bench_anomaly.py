@@ -306,9 +306,9 @@ def main() -> None:
     parser.add_argument("--thick-months", type=int, default=6)
     args = parser.parse_args()
     if args.periods:
-        result = periods(args)
-        print(json.dumps(result, indent=2))
-        print(period_tables(result, args.period_seeds))
+        by_scenario = periods(args)
+        print(json.dumps(by_scenario, indent=2))
+        print(period_tables(by_scenario, args.period_seeds))
         return
     options = {"users": args.users, "months": args.months, "seed": args.seed}
     prepared = FAMILY.prepare(None, options)
