@@ -34,9 +34,9 @@ MARGIN_S = 5.0  # a loaded machine: "well before a stalled call (30 s or more) w
 BREAKER_FAILURES = 3
 # Raw identifiers in the user's message: none may reach the model server.
 SECRETS = ["ABCDE1234F", "2345 6789 0124", "234567890124", "4111 1111 1111 1111", "9876543210",
-           "a.b@example.com"]
+           "a.b@example.com", "rahul@okhdfcbank"]
 PII_QUESTION = ("What is the lock-in period of a PPF account? My PAN is ABCDE1234F, aadhaar 2345 6789 0124, "
-                "card 4111 1111 1111 1111, phone 9876543210, mail a.b@example.com")
+                "card 4111 1111 1111 1111, phone 9876543210, mail a.b@example.com, upi rahul@okhdfcbank")
 PPF_QUESTION = "What is the lock-in period of a PPF account?"
 EMI_QUESTION = "What is the EMI on a 30 lakh loan at 8.5% for 20 years?"
 
@@ -143,7 +143,7 @@ def test_request_carries_the_answer_passages_and_no_pii(client: TestClient, fake
     first = ask(client, PII_QUESTION)
     assert first["provider"] == "openai" and "fake model" in first["reply"]
     assert {"pii_redacted:pan", "pii_redacted:aadhaar", "pii_redacted:card", "pii_redacted:phone",
-            "pii_redacted:email"} <= set(first["safety"]["flags"])
+            "pii_redacted:email", "pii_redacted:upi_id"} <= set(first["safety"]["flags"])
     second = ask(client, "and can I extend it?", first["session_id"])
     assert second["provider"] == "openai"
     sent = fake.requests()

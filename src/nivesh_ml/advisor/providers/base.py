@@ -16,8 +16,10 @@ from nivesh_ml.advisor.history import Message
 from nivesh_ml.advisor.retrieval import Hit, Passage
 
 MAX_TOOL_ROUNDS = 3
-# Worker threads per provider for calls a caller stops waiting for at its time limit (see BoundedCalls).
-CALL_WORKERS = 8
+# Worker threads per provider for calls a caller stops waiting for at its time limit (see BoundedCalls): as many
+# as a worker serves requests at once (server.max_in_flight's default), so healthy calls never queue behind each
+# other; the cap only bounds calls abandoned to a server that never finishes.
+CALL_WORKERS = 64
 T = TypeVar("T")
 
 
