@@ -90,6 +90,11 @@ def _route_label(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
+def _services(scope: Scope) -> Services | None:
+    """The worker's services (None before the lifespan has built them)."""
+    return getattr(getattr(scope.get("app"), "state", None), "services", None)
+
+
 INTERNAL_ERROR = {"error": {"code": "internal_error", "message": "internal error", "details": None}}
 
 
@@ -110,6 +115,10 @@ class Observe:
         start = time.perf_counter()
         status = 500
         started = False
+        svc = _services(scope)
+        in_flight = svc.metrics.in_flight if svc is not None and scope.get("path") != "/metrics" else None
+        if in_flight is not None:  # what a drain waits for; a scrape does not count itself
+            in_flight.inc()
 
         async def observed_send(message: Message) -> None:
             nonlocal status, started
@@ -126,14 +135,15 @@ class Observe:
             if not started:
                 await JSONResponse(INTERNAL_ERROR, status_code=500)(scope, receive, send)
         finally:
+            if in_flight is not None:
+                in_flight.dec()
             self._record(scope, status, time.perf_counter() - start)
 
     @staticmethod
     def _record(scope: Scope, status: int, elapsed: float) -> None:
         route = _route_label(scope)
         method = scope.get("method", "")
-        app = scope.get("app")
-        svc: Services | None = getattr(getattr(app, "state", None), "services", None)
+        svc = _services(scope)
         if svc is not None and route != "/metrics":
             svc.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
             svc.metrics.latency.labels(route=route, method=method).observe(elapsed)

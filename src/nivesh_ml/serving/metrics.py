@@ -53,6 +53,8 @@ class Metrics:
                                 ["route", "method", "status"], registry=r)
         self.latency = Histogram("nivesh_http_request_duration_seconds", "HTTP request latency",
                                  ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
+        self.in_flight = Gauge("nivesh_http_requests_in_flight", "Requests being handled (scrapes not counted)",
+                               registry=r, multiprocess_mode="livesum")
         self.model_info = Gauge("nivesh_model_info", "Loaded model version (value 1)",
                                 ["model", "version", "stage"], registry=r, multiprocess_mode="livemax")
         self.model_ready = Gauge("nivesh_model_ready", "1 when the model is loaded (by every worker)", ["model"],

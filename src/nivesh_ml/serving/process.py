@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from nivesh_ml.config import Settings
 
@@ -24,6 +26,8 @@ def server_environment(settings: Settings, workers: int) -> Iterator[Path | None
     ``PROMETHEUS_MULTIPROC_DIR`` is emptied (values of a previous start would be summed in); otherwise a
     directory of its own under ``<home>/run`` is made, so two servers on one home never mix, and is removed on
     exit. ``NIVESH_SERVER__WORKERS`` tells each worker how many share its in-process cache.
+
+    SIGTERM ends the server with status 0 once uvicorn has drained it (see :func:`_exit_cleanly`).
     """
     given = os.environ.get(MULTIPROC_ENV)
     directory: Path | None = None
@@ -39,9 +43,11 @@ def server_environment(settings: Settings, workers: int) -> Iterator[Path | None
     if directory is not None:
         os.environ[MULTIPROC_ENV] = str(directory)
     os.environ["NIVESH_SERVER__WORKERS"] = str(workers)
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         yield directory
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -49,3 +55,14 @@ def server_environment(settings: Settings, workers: int) -> Iterator[Path | None
                 os.environ[key] = value
         if directory is not None and not given:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM: leave through ``SystemExit(0)`` (cleanup runs, exit status 0) instead of dying by the signal.
+
+    uvicorn drains in-flight requests on SIGTERM (up to ``server.graceful_shutdown_s``), then raises the signal
+    again with the handler it found installed; with the default handler a drained single-process server would
+    die by the signal (status -15 / 143, the metrics directory left behind). With several workers uvicorn's
+    supervisor installs its own handler, drains every worker and returns normally.
+    """
+    raise SystemExit(0)

@@ -6,8 +6,15 @@ scikit-learn's array-API shim probe for torch. Each costs hundreds of MB per wor
 This module refuses those imports before anything else is imported, so the probes see "not installed"; it is
 imported first in each worker (uvicorn imports the app module named by ``serve``).
 
+The same refusal keeps out libraries that only batch jobs and tests use but that a served model's loader drags in:
+loading a skops file (the anomaly forest) walks every scikit-learn module, whose array-API shim probes for dask
+and whose test helpers import pytest (with pygments, iniconfig...). Neither is needed to serve; together they cost
+seconds of start-up and tens of MB per worker. Libraries a route needs only sometimes (statsforecast, Prophet,
+matplotlib, evidently, google-genai, bm25s) are imported where they are used, on first need.
+
 A worker that runs in the ``serve`` process itself (one worker, after ``serve`` trained missing champions) may
-already hold torch from that training; the refusal cannot unload it.
+already hold torch from that training; the refusal cannot unload it, and never refuses a submodule of a library
+that is already imported (that would break the library, not keep it out).
 """
 
 from __future__ import annotations
@@ -19,14 +26,17 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 TRAINING_ONLY = ("torch", "transformers")
+NOT_SERVING = ("dask", "distributed", "pytest", "_pytest")  # batch jobs and tests; probed by scikit-learn
+REFUSED = frozenset(TRAINING_ONLY + NOT_SERVING)
 
 
 class RefuseTrainingImports(importlib.abc.MetaPathFinder):
-    """A finder that answers "no such module" for the training-only libraries."""
+    """A finder that answers "no such module" for the libraries a serving process never needs."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        if fullname.partition(".")[0] in TRAINING_ONLY:
+        top = fullname.partition(".")[0]
+        if top in REFUSED and top not in sys.modules:
             raise ModuleNotFoundError(f"No module named {fullname!r} (not loaded in a serving process)",
                                       name=fullname)
         return None

@@ -225,11 +225,3 @@ def build_forecasters(names: list[str] | tuple[str, ...], prophet_params: Mappin
         else:
             raise ValueError(f"unknown forecaster {name!r}; expected one of {', '.join(ALL_FAMILIES)}")
     return out
-
-
-def warm_up() -> None:
-    """Compile statsforecast's numba kernels once (at load), so the first request does not pay for it."""
-    y = 1000 + 100 * np.sin(np.arange(26))
-    start = pd.Period("2020-01", freq="M")
-    AutoETSForecaster().forecast(y, start, np.zeros((30, 0)), 2)
-    AutoARIMAForecaster().forecast(y, start, np.zeros((30, 0)), 2)
