@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = ()) ->
     path = Path(path)
     if not path.exists():
         raise InvalidInput(f"file not found: {path}")
+    if _suffix(path) == ".parquet":
+        return ParquetBlocks.open(path, partition_bytes, required)
     # Plain object columns, as the in-process readers give: the scoring functions then see the same values.
     with dask.config.set({"dataframe.convert-string": False}):
         if _suffix(path) == ".csv":
@@ -148,24 +151,183 @@ class UserAligned:
         for i, part in enumerate(parts):
             drop = last[i - 1] if i and last[i - 1] == first[i] else None
             take = last[i] if i + 1 < len(parts) and last[i] == first[i + 1] else None
-            out.append(delayed(_whole_users, pure=True)(part, parts[i + 1] if take is not None else None, drop,
-                                                         take))
+            head = delayed(_leading_rows, pure=True)(parts[i + 1], take) if take is not None else None
+            out.append(delayed(_whole_users, pure=True)(part, head, drop))
         return out
 
 
-def _whole_users(part: pd.DataFrame, following: pd.DataFrame | None, drop: str | None,
-                 take: str | None) -> pd.DataFrame:
+def _whole_users(part: pd.DataFrame, head: pd.DataFrame | None, drop: str | None) -> pd.DataFrame:
+    """A block without the rows of the previous block's last user, with the next block's rows of its own."""
     if drop is not None:
         part = part[part["user_id"].astype(str) != drop]
-    if following is not None and take is not None:
-        part = pd.concat([part, following[following["user_id"].astype(str) == take]], ignore_index=True)
+    if head is not None:
+        part = pd.concat([part, head], ignore_index=True)
     return part
 
 
-def by_user(frame: Any, column: str = "user_id") -> Any:
+def _leading_rows(part: pd.DataFrame, user: str) -> pd.DataFrame:
+    users = part["user_id"].astype(str).to_numpy()
+    return part.iloc[:int(np.argmin(users == user)) if (users != user).any() else len(part)]
+
+
+class ParquetBlocks:
+    """A Parquet file (or folder of files) as groups of whole row groups, read by the tasks themselves.
+
+    Row counts come from the footers, so numbering the rows costs no pass over the data; when the row groups
+    are sorted by user (the simulator writes them so), partitions are cut only between users, and no shuffle
+    is needed.
+    """
+
+    def __init__(self, groups: list[tuple[str, int, int, int]], plan: list[list[int]], columns: list[str]) -> None:
+        self.groups = groups  # (file, row group, rows, uncompressed bytes)
+        self.plan = plan  # row groups of each partition
+        self.columns = columns
+        self.npartitions = len(plan)
+        rows = np.array([g[2] for g in groups], dtype=np.int64)
+        self.starts = 1 + np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)  # line of each group
+        self.ends: list[tuple[str, str]] | None = None  # first and last user of each group (sorted by user)
+
+    @classmethod
+    def open(cls, path: Path, partition_bytes: int, required: Sequence[str]) -> ParquetBlocks:
+        import pyarrow.parquet as pq
+
+        files = [path] if path.is_file() else sorted(
+            f for f in path.rglob("*.parquet") if f.is_file() and not f.name.startswith(("_", ".")))
+        if not files:
+            raise InvalidInput(f"no Parquet files in {path}")
+        groups: list[tuple[str, int, int, int]] = []
+        try:
+            columns = list(pq.ParquetFile(files[0]).schema_arrow.names)
+            for file in files:
+                meta = pq.ParquetFile(file).metadata
+                groups += [(str(file), i, meta.row_group(i).num_rows, meta.row_group(i).total_byte_size)
+                           for i in range(meta.num_row_groups)]
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read {path.name} as Parquet: {exc}") from exc
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise InvalidInput(f"{path.name} lacks required column(s): {', '.join(missing)}",
+                               details={"missing_columns": missing, "found": columns})
+        return cls(groups, _plan([g[3] for g in groups], partition_bytes), columns)
+
+    def by_user(self) -> ParquetBlocks | None:
+        """The same partitions moved to whole users (a user straddling a cut goes with the earlier partition),
+        or ``None`` when the row groups are not sorted by user (then: a shuffle)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            ends = list(pool.map(_user_ends, [(g[0], g[1]) for g in self.groups]))
+        if any(e is None for e in ends):
+            return None
+        bounds = [e for e in ends if e is not None]
+        if any(prev[1] > nxt[0] for prev, nxt in pairwise(bounds)):
+            return None
+        aligned = ParquetBlocks(self.groups, self.plan, self.columns)
+        aligned.ends = bounds
+        return aligned
+
+    def to_delayed(self) -> list[Any]:
+        from dask import delayed
+
+        out = []
+        for part in self.plan:
+            groups = [self.groups[g][:2] for g in part]
+            drop, take, follow = None, None, []
+            if self.ends is not None:
+                first, before = part[0], part[0] - 1
+                if before >= 0 and self.ends[before][1] == self.ends[first][0]:
+                    drop = self.ends[first][0]
+                take = self.ends[part[-1]][1]
+                g = part[-1] + 1 if take != drop else len(self.groups)  # all the previous user's: nothing to add
+                while g < len(self.groups) and self.ends[g][0] == take:  # the last user's rows further on
+                    follow.append((*self.groups[g][:2], int(self.starts[g])))
+                    if self.ends[g][1] != take:
+                        break
+                    g += 1
+            out.append(delayed(_read_groups, pure=True)(groups, int(self.starts[part[0]]), drop,
+                                                         follow if follow else None, take))
+        return out
+
+    def to_frame(self) -> Any:
+        """The partitions as a Dask DataFrame (for a shuffle)."""
+        import dask.dataframe as dd
+
+        meta = _read_groups([self.groups[0][:2]], 1).iloc[:0]
+        return dd.from_delayed(self.to_delayed(), meta=meta, verify_meta=False)
+
+
+def _plan(sizes: list[int], partition_bytes: int) -> list[list[int]]:
+    """Consecutive row groups, up to ``partition_bytes`` (uncompressed) a partition."""
+    plan: list[list[int]] = []
+    size = 0
+    for i, bytes_ in enumerate(sizes):
+        if plan and size + bytes_ <= partition_bytes:
+            plan[-1].append(i)
+            size += bytes_
+        else:
+            plan.append([i])
+            size = bytes_
+    return plan
+
+
+def _user_ends(group: tuple[str, int]) -> tuple[str, str] | None:
+    """First and last user of a row group, or ``None`` if its rows are not sorted by user."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(group[0]).read_row_group(group[1], columns=["user_id"]).column(0)
+    if len(column) == 0 or column.null_count or not pa_is_string(column.type):
+        return None
+    if len(column) > 1 and not pc.all(pc.greater_equal(column[1:], column[:-1])).as_py():
+        return None
+    return str(column[0].as_py()), str(column[-1].as_py())
+
+
+def pa_is_string(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _read_groups(groups: list[tuple[str, int]], first_line: int, drop: str | None = None,
+                 follow: list[tuple[str, int, int]] | None = None, take: str | None = None) -> pd.DataFrame:
+    """Some row groups as one pandas frame (strings as objects) with each row's line (1 = the first row).
+
+    ``drop``: leading rows of this user are left out (they go with the previous partition); ``follow``: later
+    row groups (with their first line) whose leading rows of user ``take`` are added.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.concat_tables([pq.ParquetFile(file).read_row_group(i) for file, i in groups])
+    frame = table.to_pandas()
+    frame = frame.assign(**{LINE: np.arange(first_line, first_line + len(frame), dtype=np.int64)})
+    if drop is not None:
+        frame = frame.iloc[_run_length(frame, drop):]
+    pieces = [frame]
+    for file, i, line in follow or ():
+        more = pq.ParquetFile(file).read_row_group(i).to_pandas()
+        more = more.assign(**{LINE: np.arange(line, line + len(more), dtype=np.int64)})
+        pieces.append(more.iloc[:_run_length(more, take)])
+    return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else frame.reset_index(drop=True)
+
+
+def _run_length(frame: pd.DataFrame, user: str | None) -> int:
+    """How many leading rows belong to ``user``."""
+    users = frame["user_id"].astype(str).to_numpy()
+    other = np.flatnonzero(users != user)
+    return int(other[0]) if len(other) else len(users)
+
+
+def by_user(frame: Any, column: str = "user_id", partition_bytes: int = 8 << 20) -> Any:
     """Every row of a user in the same partition: the blocks as they are when the file is sorted by user
     (block boundaries moved to whole users), else one hash shuffle; rows in file order within a partition
     after sorting by ``LINE``."""
+    if isinstance(frame, ParquetBlocks):
+        aligned = frame.by_user() if column == "user_id" else None
+        if aligned is not None:
+            return aligned
+        frame = frame.to_frame()
     stats = _USER_BLOCKS.pop(getattr(frame, "_name", ""), None)
     if column == "user_id" and stats is not None and UserAligned.possible(stats):
         return UserAligned(frame, stats)

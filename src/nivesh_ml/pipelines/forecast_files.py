@@ -90,7 +90,8 @@ def forecast_file(data: Path, out: Path, model_dir: Path, months: int, options: 
     Raises:
         InvalidInput: the file is unreadable, lacks columns, or has rows that fail validation (by line).
     """
-    frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount")))
+    frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount")),
+                    partition_bytes=options.partition_bytes)
     folder = prepare_output(out)
     summaries, facts = run_partitions(frame, forecast_part, (str(model_dir), months, prophet_categories,
                                                              str(folder), Path(out).suffix.lower()),

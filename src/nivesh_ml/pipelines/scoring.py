@@ -123,7 +123,8 @@ def score_file(model: str, data: Path, out: Path, model_dir: Path, options: Engi
     """
     task: Callable[..., dict[str, Any]]
     if model == "anomaly":
-        frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount")))
+        frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount")),
+                        partition_bytes=options.partition_bytes)
         task = score_anomaly_part
     elif model == "credit":
         frame = read_rows(data, options.partition_bytes)
