@@ -29,7 +29,11 @@ def test_third_party_noise_goes_to_the_file_and_own_warnings_to_the_terminal(tmp
     console, shown = terminal()
     log_file = tmp_path / "logs" / "bootstrap.log"
     root_handlers = logging.getLogger().handlers[:]
+    chatty = logging.getLogger("chatty_library")  # a library with its own terminal handler, like MLflow's
+    own_handler = logging.StreamHandler(io.StringIO())
+    chatty.handlers, chatty.propagate = [own_handler], False
     with noise_to_file(log_file, console):
+        chatty.warning("Creating initial database tables")
         logging.getLogger("root").warning("Please consider to run pre-processing before quantization")
         logging.getLogger("spacy").info("Pipeline: ['tok2vec', 'ner']")
         with warnings.catch_warnings():  # pytest records warnings itself; let this one reach logging
@@ -45,7 +49,10 @@ def test_third_party_noise_goes_to_the_file_and_own_warnings_to_the_terminal(tmp
     assert "quantization" not in screen and "Pipeline" not in screen and "deprecated" not in screen
     assert "skipped" in screen and "a real failure" in screen
     assert "4111 1111 1111 1111" not in screen
+    assert "Creating initial database tables" in written and "Creating" not in screen
+    assert own_handler.stream.getvalue() == ""  # type: ignore[attr-defined]
     assert logging.getLogger().handlers == root_handlers, "logging is restored afterwards"
+    assert chatty.handlers == [own_handler] and chatty.propagate is False
 
 
 def test_estimates_come_from_the_previous_run(tmp_path: Path) -> None:

@@ -106,6 +106,11 @@ def noise_to_file(log_path: Path, console: Console) -> Iterator[None]:
     terminal.setFormatter(MaskingFormatter("%(name)s: %(message)s"))
     terminal.addFilter(lambda r: r.levelno >= logging.ERROR
                        or (r.levelno >= logging.WARNING and r.name.startswith("nivesh_ml")))
+    # libraries that installed their own terminal handler send their records to ours for the duration
+    own = {name: (lg.handlers[:], lg.propagate) for name, lg in logging.Logger.manager.loggerDict.items()
+           if isinstance(lg, logging.Logger) and lg.handlers and not name.startswith("nivesh_ml")}
+    for name in own:
+        logging.getLogger(name).handlers, logging.getLogger(name).propagate = [], True
     root.handlers = [file_handler, terminal]
     root.setLevel(min(saved_level, logging.INFO) if saved_level else logging.INFO)
     logging.captureWarnings(True)
@@ -115,6 +120,8 @@ def noise_to_file(log_path: Path, console: Console) -> Iterator[None]:
     finally:
         logging.captureWarnings(False)
         root.handlers, root.level = saved_handlers, saved_level
+        for name, (handlers, propagate) in own.items():
+            logging.getLogger(name).handlers, logging.getLogger(name).propagate = handlers, propagate
         file_handler.close()
         for key, value in saved_env.items():
             if value is None:
