@@ -46,8 +46,8 @@ QUERY_PHRASES: dict[str, str] = {
     "life cover": "cover times annual income",
     "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
     "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
-    "fixed deposit": "fd", "deposit insurance": "dicgc", "kitne saal": "tenure years maturity",
-    "how many years": "tenure years maturity", "chala gaya": "sent transferred",
+    "fixed deposit": "fd", "deposit insurance": "dicgc", "kitne saal": "tenure years",
+    "how many years": "tenure years", "kitne se kitne": "range", "chala gaya": "sent transferred",
 }
 QUERY_WORDS: dict[str, str] = {
     "saal": "years", "sal": "years", "jama": "deposit", "naye": "new", "naya": "new", "nayi": "new",
@@ -72,6 +72,11 @@ QUERY_WORDS: dict[str, str] = {
     "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
     "dad": "parents", "bachat": "savings", "har": "every", "percent": "%", "pehle": "before",
     "baad": "after", "band": "stop", "rokna": "stop", "khud": "self", "apne": "self",
+    "own": "self", "dalna": "deposit", "dalne": "deposit", "zaroori": "minimum required", "zaruri": "minimum required",
+    "shaadi": "marriage", "shadi": "marriage", "vivah": "marriage", "doob": "fails dicgc insured",
+    "dooba": "fails dicgc insured", "doobe": "fails dicgc insured", "bankrupt": "fails dicgc insured",
+    "collapse": "fails dicgc insured", "naukri": "job", "padhai": "education", "bachche": "children",
+    "bacche": "children", "bima": "insurance", "kamai": "income", "tankhwah": "salary", "vyaj": "interest",
 }
 # Names of schemes and terms: they find the right document, but inside it every sentence is about that scheme,
 # so they are left out of sentence scoring.
@@ -107,7 +112,8 @@ _HINGLISH_FILLER_TEXT = (
     "kaunsa konsa kaun sa jo "
     "jab agar milega milegi lagega lagegi sakta saktey sake dena deni padega padegi wale baare bare padte padti "
     "karne karte karta karti dono lagti lagte sakti hu hoon hun tha thi the gayi gaye wo woh yeh ye is us unka "
-    "uska apna apni chal chalega skte kr kro krna btao plz pls")
+    "uska apna apni chal chalega skte kr kro krna btao plz pls hua hui hue dega degi denge diya liya kiya karo "
+    "kaun si jaye jaaye jayega")
 HINGLISH_FILLER = frozenset(_HINGLISH_FILLER_TEXT.split())
 # Everyday words that say nothing about the topic; a question is not "outside our guides" because of them.
 _GENERAL_TEXT = (
@@ -315,6 +321,8 @@ class Retriever:
         self._own_tokens = [set(tokenize(text)) for _, text in self.sentences]
         # the schemes and sections a sentence is about: those it (or its heading) names, else its document's
         self._named = [entities(f"{c.heading} {text}") for c, text in self.sentences]
+        self._unnamed_in_many = [not self._named[i] and len(entities(c.title)) > 2
+                                 for i, (c, _) in enumerate(self.sentences)]
         self._entities = [entities(f"{c.heading} {text}") or _title_entities(c.title) for c, text in self.sentences]
         frequency: dict[str, int] = {}
         for tokens in self._sentence_tokens:
@@ -413,6 +421,8 @@ class Retriever:
                     score -= ENTITY_PENALTY
                 elif named & self._named[i]:  # names the scheme asked about itself
                     score += ENTITY_BONUS
+            elif named and self._unnamed_in_many[i]:  # a row of a guide to several schemes that names none
+                score -= ENTITY_PENALTY / 2
             if wants_figure and _FIGURE.search(text):
                 score += 0.3
             if terms & self._labels[i]:  # "Lock-in: 3 years ..." answers "what is the lock-in"

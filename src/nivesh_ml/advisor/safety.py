@@ -75,6 +75,23 @@ _SURE = (r"\b(guaranteed?|assured|pakka|pakki|sure[- ]?shot|risk[- ]?free|no[- ]
 _DERIVATIVE = (r"\b(f ?& ?o|fno|options?|futures|derivatives?|intraday|bank ?nifty|nifty|option trading|"
                r"strateg(y|ies))\b")
 ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
+    "insider_trading": [re.compile(p, _I) for p in (
+        r"\b(trade|trading|buy|sell|profit|make money|earn|invest|use)\b[^.?!\n]{0,40}\b(unpublished|non[- ]public|"
+        r"insider|inside|confidential|upsi)\b",
+        r"\b(told me|tipped|leaked|know about|knows about|heard about|found out about)\b[^.?!\n]{0,60}\b(results?|"
+        r"merger|acquisition|deal|earnings|buyback|order|takeover|numbers|figures|financials)\b[^.?!\n]{0,40}\b(before|early|"
+        r"ahead)\b",
+        r"\b(results?|merger|deal|order|earnings|numbers|news)\b[^.?!\n]{0,30}\b(pehle|pahle|advance mein)\b"
+        r"[^.?!\n]{0,60}\b(kharid\w{0,4}|bech\w{0,4}|buy|sell|trade|invest)",
+        r"\b(before|ahead of)\b[^.?!\n]{0,25}\b(public|announced|announcement|disclosed|disclosure)\b[^.?!\n]{0,40}"
+        r"\b(profit|buy|sell|trade|invest)",
+    )],
+    "kyc_evasion": [re.compile(p, _I) for p in (
+        r"\b(without|bina|avoid|skip|bypass|escape)\b[^.?!\n]{0,25}\b(kyc|ckyc|kyc verification)\b",
+        r"\b(someone else|another person|cousin|friend|relative|brother|sister|maid|driver|servant)['’]?s? "
+        r"(pan|aadhaar|kyc|demat|bank account|name)\b[^.?!\n]{0,60}\b(invest|trade|open|buy|so|hide|show)",
+        r"\b(fake|forged|borrowed|benami)\s+(pan|aadhaar|kyc|demat|identity|id)\b",
+    )],
     "specific_security": [re.compile(p, _I) for p in (
         _ASK + r"[^.?!\n]{0,30}" + _SECURITY + r"[^.?!\n]{0,40}\b(buy|sell|invest|will|go(ing)? up|double|rise|jump|"
         r"[0-9]{1,3}x|profit|returns?|kharid\w{0,4}|bech\w{0,4}|upar|jayega|tomorrow|kal|this (week|year|month)|next|"
@@ -97,23 +114,6 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         _DERIVATIVE + r"[^.?!\n]{0,40}" + _SURE,
         r"\b(scheme|plan|investment)\b[^.?!\n]{0,20}\b(jisme|jismein|which|that)\b[^.?!\n]{0,20}\b(pakka|guaranteed|"
         r"surely|definitely)\b",
-    )],
-    "insider_trading": [re.compile(p, _I) for p in (
-        r"\b(trade|trading|buy|sell|profit|make money|earn|invest|use)\b[^.?!\n]{0,40}\b(unpublished|non[- ]public|"
-        r"insider|inside|confidential|upsi)\b",
-        r"\b(told me|tipped|leaked|know about|knows about|heard about|found out about)\b[^.?!\n]{0,60}\b(results?|"
-        r"merger|acquisition|deal|earnings|buyback|order|takeover|numbers|figures|financials)\b[^.?!\n]{0,40}\b(before|early|"
-        r"ahead)\b",
-        r"\b(results?|merger|deal|order|earnings|numbers|news)\b[^.?!\n]{0,30}\b(pehle|pahle|advance mein)\b"
-        r"[^.?!\n]{0,60}\b(kharid\w{0,4}|bech\w{0,4}|buy|sell|trade|invest)",
-        r"\b(before|ahead of)\b[^.?!\n]{0,25}\b(public|announced|announcement|disclosed|disclosure)\b[^.?!\n]{0,40}"
-        r"\b(profit|buy|sell|trade|invest)",
-    )],
-    "kyc_evasion": [re.compile(p, _I) for p in (
-        r"\b(without|bina|avoid|skip|bypass|escape)\b[^.?!\n]{0,25}\b(kyc|ckyc|kyc verification)\b",
-        r"\b(someone else|another person|cousin|friend|relative|brother|sister|maid|driver|servant)['’]?s? "
-        r"(pan|aadhaar|kyc|demat|bank account|name)\b[^.?!\n]{0,60}\b(invest|trade|open|buy|so|hide|show)",
-        r"\b(fake|forged|borrowed|benami)\s+(pan|aadhaar|kyc|demat|identity|id)\b",
     )],
 }
 
