@@ -42,7 +42,7 @@ ANSWER_CANDIDATES = 5  # leading sentences checked for coverage before saying th
 QUERY_PHRASES: dict[str, str] = {
     "kam se kam": "minimum", "zyada se zyada": "maximum", "lock in": "lock-in tenure", "lock-in": "tenure",
     "no tax": "rebate 87a nil", "koi tax nahi": "rebate 87a nil", "tax nahi": "rebate 87a nil",
-    "till what age": "eligibility age", "how long": "tenure years",
+    "how long": "tenure years",
     "life cover": "cover times annual income",
     "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
     "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
@@ -72,7 +72,8 @@ QUERY_WORDS: dict[str, str] = {
     "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
     "dad": "parents", "bachat": "savings", "har": "every", "percent": "%", "pehle": "before",
     "baad": "after", "band": "stop", "rokna": "stop", "khud": "self", "apne": "self",
-    "own": "self", "dalna": "deposit", "dalne": "deposit", "zaroori": "minimum required", "zaruri": "minimum required",
+    "own": "self", "run": "maturity tenure", "runs": "maturity tenure", "lasts": "maturity tenure",
+    "dalna": "deposit", "dalne": "deposit", "zaroori": "minimum required", "zaruri": "minimum required",
     "shaadi": "marriage", "shadi": "marriage", "vivah": "marriage", "doob": "fails dicgc insured",
     "dooba": "fails dicgc insured", "doobe": "fails dicgc insured", "bankrupt": "fails dicgc insured",
     "collapse": "fails dicgc insured", "naukri": "job", "padhai": "education", "bachche": "children",

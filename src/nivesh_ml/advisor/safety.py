@@ -48,6 +48,9 @@ HARMFUL_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(without paying|avoid paying|not pay)\b[^.?!\n]{0,15}\b(any )?tax(es)?\b[^.?!\n]{0,40}"
         r"\b(illegal|caught|secret|hide|without anyone)",
         r"\bbenami\b", r"\b(under[- ]report|underreport)\b[^.?!\n]{0,20}\bincome\b",
+        r"\b(show|report|declare|dikha\w{0,3})\b[^.?!\n]{0,10}\b(less|lower|kam|fake)\b[^.?!\n]{0,15}\b(income|"
+        r"salary|profits?|kamai|turnover)\b",
+        r"\b(income|salary|cash|kamai|paisa|paise)\b[^.?!\n]{0,30}\b(na|nahi|mat)\s+(dikha\w{0,3}|declare)\b",
         r"\b(income|kamai|cash|paisa|paise|salary|profit|munafa)\b[^.?!\n]{0,30}\b(chupa|chhupa|chupau|chhupau|"
         r"chupaun|chhupaun|chupana|chhupana|chupaye|chhupaye|chhipa|chipa)\w{0,3}\b",
     )],
@@ -62,6 +65,9 @@ HARMFUL_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(get|steal|obtain|phish)\b[^.?!\n]{0,30}\b(someone'?s?|others'?|their|victims?'?)\b[^.?!\n]{0,20}\b("
         r"otp|pin|cvv|password|card details)\b",
         r"\b(clone|skim)\b[^.?!\n]{0,15}\bcards?\b",
+        r"\b(get|steal|obtain|phish|take|nikal\w{0,4})\b[^.?!\n]{0,20}\b(otp|upi pin|cvv|atm pin|passwords?)\b"
+        r"[^.?!\n]{0,15}\b(from|of)\b[^.?!\n]{0,10}\b(neighbou?rs?|friends?|someone|somebody|people|others|"
+        r"customers?|victims?|relatives?|colleagues?|elderly|strangers?)\b",
     )],
 }
 
@@ -71,7 +77,8 @@ _ASK = (r"\b(which|what|kaunsa|kaun ?sa|konsa|best|top|name|suggest|recommend|gi
 _SECURITY = (r"\b(stocks?|shares?|scrips?|penny stocks?|small[- ]?caps?|mid[- ]?caps?|crypto(currency)?|coins?|"
              r"multibaggers?)\b")
 _SURE = (r"\b(guaranteed?|assured|pakka|pakki|sure[- ]?shot|risk[- ]?free|no[- ]risk|can'?t[- ]lose|cannot lose|never "
-         r"lose[sr]?|no[- ]loss|loss[- ]?free|zero[- ]loss|without (any )?(risk|loss(es)?))\b")
+         r"lose[sr]?|no[- ]loss|loss[- ]?free|zero[- ]loss|without (any )?(risk|loss(es)?)|100 ?% (accura\w{0,4}|sure|"
+         r"safe|guaranteed|profit\w{0,4}|success\w{0,4}|win\w{0,4}))(?!\w)")
 _DERIVATIVE = (r"\b(f ?& ?o|fno|options?|futures|derivatives?|intraday|bank ?nifty|nifty|option trading|"
                r"strateg(y|ies))\b")
 ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
@@ -81,6 +88,12 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(told me|tipped|leaked|know about|knows about|heard about|found out about)\b[^.?!\n]{0,60}\b(results?|"
         r"merger|acquisition|deal|earnings|buyback|order|takeover|numbers|figures|financials)\b[^.?!\n]{0,40}\b(before|early|"
         r"ahead)\b",
+        r"\b(told me|tipped|leaked|know|knows|heard|found out)\b[^.?!\n]{0,50}\b(will|going to|is about to|plans? to|"
+        r"planning to)\s+(announce|declare|report|release|publish)\b[^?!\n]{0,80}\b(buy|sell|trade|invest|profit|"
+        r"make money)",
+        r"\b(know|knew|got|have|heard)\b[^.?!\n]{0,20}\b(results?|numbers|earnings|merger|deal|buyback|order|"
+        r"takeover|financials)\b[^.?!\n]{0,20}\b(early|in advance|ahead of|before (they are |it is )?(announced|"
+        r"public|published|out|released))",
         r"\b(results?|merger|deal|order|earnings|numbers|news)\b[^.?!\n]{0,30}\b(pehle|pahle|advance mein)\b"
         r"[^.?!\n]{0,60}\b(kharid\w{0,4}|bech\w{0,4}|buy|sell|trade|invest)",
         r"\b(before|ahead of)\b[^.?!\n]{0,25}\b(public|announced|announcement|disclosed|disclosure)\b[^.?!\n]{0,40}"
@@ -91,6 +104,9 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"\b(someone else|another person|cousin|friend|relative|brother|sister|maid|driver|servant)['’]?s? "
         r"(pan|aadhaar|kyc|demat|bank account|name)\b[^.?!\n]{0,60}\b(invest|trade|open|buy|so|hide|show)",
         r"\b(fake|forged|borrowed|benami)\s+(pan|aadhaar|kyc|demat|identity|id)\b",
+        r"\b(someone|another|other|mother|father|mom|dad|wife|husband|son|daughter|parents?|relatives?|friends?|maid|"
+        r"driver|servant|brother|sister|uncle|aunt|neighbou?r)(['’]s)?\b[^.?!\n]{0,10}\b(name|pan|account|demat)\b"
+        r"[^.?!\n]{0,50}\b(hid(e|den|ing)|conceal\w{0,3}|chupa\w{0,3}|chhupa\w{0,3}|evade|escape tax|avoid tax)",
     )],
     "specific_security": [re.compile(p, _I) for p in (
         _ASK + r"[^.?!\n]{0,30}" + _SECURITY + r"[^.?!\n]{0,40}\b(buy|sell|invest|will|go(ing)? up|double|rise|jump|"
@@ -101,7 +117,9 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         r"[a-z][\w&.-]{0,20}( [a-z][\w&.-]{0,20}){0,3} (shares?|"
         r"stocks?|scrip)\b",
         _SECURITY + r"[^.?!\n]{0,30}\b(kharidu|kharidun|kharid lu|kharid loon|bechu|bechun|bech du|bech doon)\b",
-        r"\b(give|send|share|need|want|batao|chahiye)\b[^.?!\n]{0,20}\b(stock|share|intraday|trading|options?|f&o|"
+        r"\b(intraday|stock|share|trading|option|f&o|fno|btst)s? (tips?|calls?)\b[^.?!\n]{0,20}\b(do|dedo|de do|"
+        r"dijiye|chahiye|batao|bhejo|please|pls)\b",
+        r"\b(give|send|share|need|want|batao|chahiye|koi|kuch)\b[^.?!\n]{0,20}\b(stock|share|intraday|trading|options?|f&o|"
         r"penny stock|multibagger)s? tips?\b",
     )],
     "assured_returns": [re.compile(p, _I) for p in (
@@ -111,6 +129,10 @@ ADVICE_PATTERNS: Final[dict[str, list[re.Pattern[str]]]] = {
         _SURE + r"[^.?!\n]{0,15}\b(returns?|profits?|munafa|income)\b[^.?!\n]{0,40}\b(batao|bataiye|chahiye|suggest|"
         r"recommend|where|which|kaha|kahan)\b",
         _SURE + r"[^.?!\n]{0,40}" + _DERIVATIVE,
+        r"\b(how|kaise)\b[^.?!\n]{0,20}\b(make|earn|get|kamay\w{0,2}|kamau|kamana)\b[^.?!\n]{0,20}" + _SURE
+        + r"[^.?!\n]{0,15}\b(returns?|profits?|munafa|income|money|paisa)\b",
+        _SURE + r"[^.?!\n]{0,15}\b(returns?|profits?|munafa|income|kamai)\b[^.?!\n]{0,30}\b(kaise|kamay\w{0,2}|kamau|"
+        r"kamana)\b",
         _DERIVATIVE + r"[^.?!\n]{0,40}" + _SURE,
         r"\b(scheme|plan|investment)\b[^.?!\n]{0,20}\b(jisme|jismein|which|that)\b[^.?!\n]{0,20}\b(pakka|guaranteed|"
         r"surely|definitely)\b",
