@@ -19,9 +19,10 @@ CURRENCIES: Final[dict[str, str]] = {
     "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "aed": "AED",
     "dirham": "AED", "dirhams": "AED", "sgd": "SGD", "jpy": "JPY", "¥": "JPY", "cad": "CAD", "aud": "AUD",
     "quid": "GBP", "buck": "USD", "bucks": "USD", "cent": "USD", "cents": "USD", "yen": "JPY", "rand": "ZAR",
-    "zar": "ZAR", "chf": "CHF", "francs": "CHF", "dhs": "AED"}
-# Sub-unit words: the amount is in hundredths ("99 cents" → 0.99 USD).
-SUBUNITS: Final[frozenset[str]] = frozenset({"cent", "cents"})
+    "zar": "ZAR", "chf": "CHF", "francs": "CHF", "dhs": "AED", "pence": "GBP", "p": "GBP", "paise": "INR",
+    "won": "KRW", "krw": "KRW"}
+# Sub-unit words: the amount is in hundredths ("99 cents" → 0.99 USD, "30p" / "30 pence" → 0.30 GBP).
+SUBUNITS: Final[frozenset[str]] = frozenset({"cent", "cents", "pence", "p", "paise"})
 # Scale words (lower case) → multiplier; "lpa" (lakh per annum) also implies rupees.
 SCALES: Final[dict[str, float]] = {
     "k": 1e3, "thousand": 1e3, "hazaar": 1e3, "hazar": 1e3, "hajar": 1e3, "hazzar": 1e3, "l": 1e5,
@@ -29,16 +30,18 @@ SCALES: Final[dict[str, float]] = {
     "crores": 1e7, "karod": 1e7, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
     "hundred": 1e2, "sau": 1e2, "grand": 1e3}
 
-_PREFIX = r"(?P<pre>₹|rs\.?|inr|us\$|\$|usd|€|eur|£|gbp|aed|sgd|¥)"
+_PREFIX = r"(?P<pre>₹|rs\.?|inr|us\$|\$|usd|€|eur|£|gbp|aed|sgd|¥|cad|aud|chf|jpy|nzd|hkd|zar|krw)"
 # 1,50,000 / 150,000 / 150000 / 1500.50 — at most 15 integer digits, never the tail of a longer number.
 NUMBER: Final = r"(?:[0-9]{1,3}(?:,[0-9]{2,3})++|[0-9]{1,15}+)(?:\.[0-9]{1,6}+)?(?![0-9]|[.,][0-9])"
 _NUM = rf"(?P<num>{NUMBER})"
 _SCALE = (r"(?P<scale>thousand|hazaa?r|hajar|hazzar|lakhs?|lacs?|lpa|crores?|crs?|karod|million|mn|billion|bn|"
-          r"hundred|grand|k|l)(?![\w])")
+          r"hundred|grand|k|l|(?(pre)m|(?!)))(?![\w])")  # "m" (million) only after a currency: "£5m", not "5m"
 # Currency after the number: a word ("45 pounds", "300 euros") or a symbol written against it ("12.40£", "9.99$").
 _SUFFIX_WORDS = (r"rupees?|rupaye|rupaiye|rupiya|rupye|rupiye|rupay|rs|inr|dollars?|usd|euros?|eur|pounds?|"
-                 r"gbp|aed|dirhams?|dhs|quid|bucks?|cents?|yen|jpy|rand|zar|sgd|cad|aud|chf|francs")
-_SUFFIX = rf"(?P<post>(?:{_SUFFIX_WORDS})(?![\w])|(?<=[0-9])[$£€¥₹])"
+                 r"gbp|aed|dirhams?|dhs|quid|bucks?|cents?|pence|paise|yen|jpy|rand|zar|sgd|cad|aud|chf|francs|krw")
+# "won" only after a scale word ("4.5 million won"): "I won 50" is a verb; "p" only written against the number.
+_SUFFIX = (rf"(?P<post>(?:{_SUFFIX_WORDS})(?![\w])|(?<=[0-9])[$£€¥₹]|(?<=[0-9])p(?![\w]|\.[a-z])|"
+           r"(?<=[a-z] )won(?![\w]))")
 # A number counts as money with a currency marker before or after it, or a scale word.
 MONEY_SOURCE: Final = (rf"(?<![\w.,$₹€£¥])(?:{_PREFIX} ?)?{_NUM}(?: ?{_SCALE})?(?: ?{_SUFFIX})?(?:/-)?"
                        r"(?(pre)|(?(scale)|(?(post)|(?!))))")
@@ -67,7 +70,11 @@ class MoneyMatch:
 
 
 def to_number(text: str) -> float:
-    """``"1,50,000.5"`` → ``150000.5``."""
+    """``"1,50,000.5"`` → ``150000.5``; a last comma group of two digits is a decimal comma (``"7,50"`` → 7.5):
+    Indian and Western grouping always end on three digits."""
+    head, comma, tail = text.rpartition(",")
+    if comma and len(tail) == 2 and "." not in text:
+        return float(head.replace(",", "") + "." + tail)
     return float(text.replace(",", ""))
 
 
@@ -118,17 +125,25 @@ WORD_MONEY_RE: Final = re.compile(
 # a clock time, a percentage, a count of things or an ordinal.
 _NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|times?\b|x\b|(?:working |business )?days?\b|weeks?\b|months?\b|"
                r"years?\b|yrs?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b|am\b|pm\b|a\.m|p\.m|"
-               r"o'?clock\b|[:.][0-9]|payments\b|transfers\b|transactions\b|cards\b|accounts\b|people\b|items\b))")
+               r"o'?clock\b|[:.][0-9]| [0-5][0-9](?![\w.,])|payments\b|transfers\b|transactions\b|cards\b|"
+               r"accounts\b|people\b|items\b))")
 _PAY_VERB = (r"(?:paid|pay|paying|pays|charged(?: me| us)?|charge me|refund(?:ed)?(?: me)?|send|sent|sending|"
              r"transfer(?:red)?|move|moved|withdr[ae]wn?|withdraw|deposit(?:ed)?|spent|spend|spending|cost|costs|"
              r"top(?:ped)? up|topped-up|received|receive|got|get|owe|owes|borrow(?:ed)?|lend|lent|have|had|"
              r"(?:payment|charge|fee|refund|withdrawal|deposit|transfer|debit|bill|balance|amount|total|loan|"
-             r"salary|rent|cost|price|sum|purchase|transaction) of)")
+             r"salary|rent|cost|price|sum|purchase|transaction|cashback|limit|overdraft|wage|pension|bonus|"
+             r"fine|penalty|fare|premium|instal?lment|repayment|debt|budget|tip|allowance|invoice|cheque|check)"
+             r" (?:of|for))")
 _FILLER = r"(?: (?:the|a|an|me|him|her|them|us|back|about|around|roughly|only|just|another|extra|exactly|over))"
 _BANK_NOUN = (r"(?:payment|transfer|standing order|direct debit|deposit|refund|charge|fee|withdrawal|top[- ]?up|"
               r"bill|debit|credit|purchase|transaction|cheque|check|invoice|overdraft)(?![\w])")
+# "the 500 I deposited", "that 60 we paid": a bare amount a payment verb refers back to.
+_PAST_PAY = (r"(?:paid|sent|deposited|transferred|spent|received|got|withdrew|withdrawn|moved|lent|borrowed|"
+             r"owe|owed|was charged|were charged|got charged|topped up|put in|paid in)")
 CONTEXT_AMOUNT_RE: Final = re.compile(
     rf"(?<![\w]){_PAY_VERB}{_FILLER}?{_FILLER}? (?P<num>{NUMBER}){_NOT_AMOUNT}|"
+    rf"(?<![\w])(?:the|that|this) (?P<num4>{NUMBER}) (?:(?:i|we|you|he|she|they)(?: just| already| have| had)?|"
+    rf"(?:which|that) (?:i|we|you|he|she|they)(?: just| already| have| had)?) {_PAST_PAY}(?![\w])|"
     rf"(?<![\w])(?:the|a|an|my|that|this|your) (?P<num2>{NUMBER}) {_BANK_NOUN}|"
     rf"(?<![\w.,:/-])(?P<num3>(?:[0-9]{{1,3}}(?:,[0-9]{{2,3}})++|[0-9]{{1,7}}+)\.[0-9]{{2}})(?![\w.,:/-])"
     r"(?! ?(?:am|pm|a\.m|p\.m|hrs?|h)\b)", re.IGNORECASE)
@@ -147,10 +162,16 @@ def find_word_money(text: str) -> list[MoneyMatch]:
     return found
 
 
+_CLOCK_LIKE = re.compile(r"(?:[01]?[0-9]|2[0-3])\.[0-5][0-9]")
+_AT_WORDS = ("at ", "around ", "about ", "by ", "till ", "until ", "from ", "before ", "after ")
+
+
 def find_context_amounts(text: str) -> list[MoneyMatch]:
     """Unmarked numbers that context makes money (payment verb before, banking noun after, two decimals)."""
     found = []
     for m in CONTEXT_AMOUNT_RE.finditer(text):
-        group = next(g for g in ("num", "num2", "num3") if m.group(g) is not None)
+        group = next(g for g in ("num", "num2", "num3", "num4") if m.group(g) is not None)
+        if group == "num3" and _CLOCK_LIKE.fullmatch(m.group(group)) and text[:m.start()].lower().endswith(_AT_WORDS):
+            continue  # "at 4.30", "around 7.45": a clock time
         found.append(MoneyMatch(to_number(m.group(group)), None, m.start(group), m.end(group)))
     return found

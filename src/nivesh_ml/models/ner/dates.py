@@ -128,12 +128,17 @@ def _fixed(t: str, ref: date) -> Range | None:
 def _period(t: str, ref: date) -> Range | None:
     if t in ADVERBS:
         return period_containing(ref, ADVERBS[t])
-    m = re.fullmatch(rf"(\w+ )?(weekend|financial year|fy|billing cycle|{_UNIT_RE})", t)
+    m = re.fullmatch(rf"(\w+ )?(weekend|financial year|tax year|fy|billing cycle|{_UNIT_RE})", t)
     if not m:
         return None
     word = (m.group(1) or "").strip()
-    unit = {"financial year": "fy", "fy": "fy", "billing cycle": "month", "weekend": "weekend"}.get(
-        m.group(2), UNITS.get(m.group(2), ""))
+    unit = {"financial year": "fy", "tax year": "fy", "fy": "fy", "billing cycle": "month",
+            "weekend": "weekend"}.get(m.group(2), UNITS.get(m.group(2), ""))
+    if unit == "fortnight" and word in DIRECTIONS:  # no calendar fortnight: the 14 days before/after the reference
+        direction = DIRECTIONS[word]
+        if direction <= 0:
+            return ref - timedelta(days=13), ref
+        return ref + timedelta(days=1), ref + timedelta(days=14)
     if word in DIRECTIONS:
         return period_containing(shift(ref, unit, DIRECTIONS[word]), unit)
     if word in RECURRENCE_WORDS or (not word and unit == "weekend"):
@@ -305,7 +310,7 @@ def _since(t: str, ref: date) -> Range | None:
     m = re.fullmatch(r"(?:since|from) (.+)", t)
     if not m:
         return None
-    inner = _resolve_rules(m.group(1), ref)
+    inner = _resolve_rules(_clean(m.group(1)), ref)  # "since the 10th"
     if inner is None:
         return None
     start = inner[0]
@@ -335,13 +340,15 @@ def _duration(t: str, ref: date) -> Range | None:
 def _edge_of(t: str, ref: date) -> Range | None:
     """"by the end of this year" → reference..year end; "the end of the month" → its last day; "start of ..."."""
     m = re.fullmatch(rf"(by )?(?:the )?(end|start|beginning|middle|rest) of (?:(the|this|next|last) )?"
-                     rf"(week|month|year|quarter|{_MONTH_RE})", t)
+                     rf"(week|month|year|quarter|(?:tax|financial) year|{_MONTH_RE})", t)
     if not m:
         return None
+    unit = "fy" if m.group(4).endswith(" year") else m.group(4)  # the tax/financial year: April to March
     if m.group(4) in MONTHS:
         first, last = month_range(ref.year, MONTHS[m.group(4)])
     else:
-        first, last = period_containing(shift(ref, m.group(4), DIRECTIONS.get(m.group(3) or "this", 0)), m.group(4))
+        step = "year" if unit == "fy" else unit
+        first, last = period_containing(shift(ref, step, DIRECTIONS.get(m.group(3) or "this", 0)), unit)
     edge = m.group(2)
     if m.group(1) or edge == "rest":
         return (ref, last) if ref <= last else (last, last)

@@ -18,6 +18,8 @@ from nivesh_ml.models.ner.pipeline import NerParams, train_pipeline
 from nivesh_ml.models.ner.predictor import MAX_TEXT_CHARS, PIPELINE_DIR, NerPredictor
 
 TRAIN_FILE, HOLDOUT_FILE = "ner.jsonl", "ner_holdout.jsonl"
+# Template-generated international sentences (models/ner/synthetic.py), trained on next to the hand-written ones.
+INTERNATIONAL_TRAIN_FILE = "ner_international_train.jsonl"
 
 
 class NerFamily(ModelFamily):
@@ -28,11 +30,15 @@ class NerFamily(ModelFamily):
     higher_is_better = True
 
     def prepare(self, data: Path | None, options: Mapping[str, Any]) -> Prepared:
-        """Bundled: train on ner.jsonl, evaluate on ner_holdout.jsonl; a file: seeded 80/20 split."""
+        """Bundled: train on ner.jsonl plus the generated international sentences, evaluate on ner_holdout.jsonl;
+        a file: seeded 80/20 split."""
         if data is None:
             train_path, holdout_path = bundled_path(TRAIN_FILE), bundled_path(HOLDOUT_FILE)
-            return Prepared(train=load_ner_jsonl(train_path), evaluation=load_ner_jsonl(holdout_path),
-                            data_hash=file_sha256(train_path, holdout_path), source=f"bundled:{TRAIN_FILE}")
+            international = bundled_path(INTERNATIONAL_TRAIN_FILE)
+            train = [*load_ner_jsonl(train_path), *load_ner_jsonl(international)]
+            return Prepared(train=train, evaluation=load_ner_jsonl(holdout_path),
+                            data_hash=file_sha256(train_path, international, holdout_path),
+                            source=f"bundled:{TRAIN_FILE}+{INTERNATIONAL_TRAIN_FILE}")
         examples = load_ner_jsonl(data)
         if len(examples) < 5:
             raise InvalidInput(f"{Path(data).name} has {len(examples)} sentence(s); at least 5 are needed")

@@ -36,13 +36,15 @@ _ORD = r"[0-9]{1,2}(?:st|nd|rd|th)"
 _COUNT = (r"(?:[0-9]{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
           r"thirty|a couple of|a few|couple of|few|several)")
 _UNIT = r"(?:(?:working |business )?days?|weeks?|fortnights?|months?|years?|quarters?)"
+_OFFSET = r"(?:ago|from now|from today|later|back|earlier|before now)\b"
 _DIRECTION = r"(?:last|this|next|every|each|per|past|previous|coming|upcoming|current)"
 _PERIOD = (rf"(?:{_UNIT}|weekend|{_WEEKDAY}|{_MONTH_ALONE}|summer|winter|spring|autumn|holidays?|billing cycle|"
            r"financial year|tax year|fy)")
 
 DATE_SOURCES: tuple[str, ...] = (
     # offsets and periods: "5 days ago", "in 10 days", "14 days from now", "within 5 working days", "a week"
-    rf"\b(?:(?:in|within) )?{_COUNT} {_UNIT}(?: (?:ago|from now|from today|later|back|earlier|before now|time))?\b",
+    # ("in"/"within" never joins an "ago"/"from now" expression: "came in {3 days ago}")
+    rf"\b(?:{_COUNT} {_UNIT} {_OFFSET}|(?:(?:in|within) )?{_COUNT} {_UNIT}(?: time)?(?! {_OFFSET}))\b",
     # day words: "yesterday", "tomorrow morning", "the day before yesterday", "this afternoon", "recently"
     r"\b(?:the day (?:before yesterday|after tomorrow)|yesterday|today|tomorrow|tonight|last night|"
     r"this (?:morning|afternoon|evening))(?: (?:morning|afternoon|evening|night))?\b|\b(?:recently|lately)\b",
@@ -52,7 +54,7 @@ DATE_SOURCES: tuple[str, ...] = (
     rf"\b(?:last|this|next) week {_WEEKDAY}\b|\b{_WEEKDAY} (?:last|this|next) week\b",
     # "by the end of this year", "the end of the month", "the start of next month", "end of March", "month end"
     rf"\b(?:by )?(?:the )?(?:end|start|beginning|middle|rest) of (?:the |this |next |last )?"
-    rf"(?:week|month|year|quarter|day|{_MONTH})\b|\b(?:month|year|quarter)[- ]end\b",
+    rf"(?:week|month|(?:tax |financial )?year|quarter|day|{_MONTH})\b|\b(?:month|year|quarter)[- ]end\b",
     # "Friday", "Tuesday the 4th", "Saturday night"
     rf"\b{_WEEKDAY}(?: the {_ORD})?{_DAYPART}\b",
     # "March the 3rd 2021", "June 15th", "3rd of May", "12 Feb 2024", "January 2022", "December"
@@ -60,7 +62,8 @@ DATE_SOURCES: tuple[str, ...] = (
     rf"\b[0-9]{{1,2}}(?:st|nd|rd|th)?(?: of)?[ -]{_MONTH}\.?(?:,?[ -][0-9]{{4}})?\b",
     rf"\b{_MONTH_ALONE}(?:,? [0-9]{{4}})?\b|\b(?:may|mar) [0-9]{{4}}\b",
     # "the 28th", "on 20th", "1st of every month"
-    rf"(?:(?<=the )|(?<=on )|(?<=by )){_ORD}(?: of (?:every|each|the) month)?\b",
+    rf"(?:(?<=the )|(?<=on )|(?<=by )){_ORD}(?: of (?:every|each|the|next|this|last) month)?\b|"
+    rf"\b{_ORD} of (?:every|each|the|next|this|last) month\b",
     # numeric dates and years after a preposition: "15/06/2023", "2024-08-20", "01-Sep-24", "in 2023"
     r"\b[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}\b|\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b|\b[0-9]{1,2}[A-Za-z]{3}[0-9]{2}\b",
     r"(?:(?<=in )|(?<=since )|(?<=by )|(?<=for )|(?<=of )|(?<=until )|(?<=till )|(?<=before )|(?<=after )|"
@@ -69,6 +72,8 @@ DATE_SOURCES: tuple[str, ...] = (
     r"\b(?:kal|parso|parson|aaj)(?: (?:raat|subah|shaam))?\b|"
     r"\b(?:pichle|pichhle|agle|is|iss|har)(?: [0-9]{1,3})? (?:hafte|mahine|saal|din|week|month|year)\b|"
     r"\b[0-9]{1,2} (?:saal|din|mahine|hafte|tarikh|tareekh)\b",
+    # frequency words: "monthly", "a weekly transfer", "daily limit" (recurrences are DATE)
+    r"\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|biweekly)\b",
 )
 # Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
 _CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
@@ -80,7 +85,7 @@ _LEADING_WORDS = frozenset({"on", "at", "for", "to", "from", "of", "with", "abou
                             "over", "under", "into", "than", "is", "was", "in", "within"})
 # Tokens a MONEY span may be made of (besides numbers): currency and scale words, spelled-out numbers.
 _MONEY_WORDS = frozenset({*money.CURRENCIES, *money.SCALES, *money.WORD_NUMBERS, "and", "/-", "-", ".", ","})
-_MONEY_TOKEN = re.compile(r"(?:[₹$€£¥]|rs\.?|inr|us\$)?[0-9][0-9,.]{0,24}(?:k|l|cr|lpa|mn|m|bn|/-|[₹$€£¥])?",
+_MONEY_TOKEN = re.compile(r"(?:[₹$€£¥]|rs\.?|inr|us\$)?[0-9][0-9,.]{0,24}(?:k|l|cr|lpa|mn|m|bn|p|/-|[₹$€£¥])?",
                           re.IGNORECASE)
 _AFTER_NUMBER = re.compile(r" ?(?:[:.][0-9]|(?:am|pm|a\.m|p\.m|o'?clock|hrs?|hours?|minutes?|mins?|"
                            r"(?:working |business )?days?|weeks?|months?|years?|%|percent)\b)", re.IGNORECASE)
@@ -90,7 +95,17 @@ _REFERENCE = date(2025, 1, 15)  # any fixed day: acceptance only asks whether a 
 DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(source, re.IGNORECASE) for source in DATE_SOURCES)
 # Patterns that cannot match without a digit (skipped on texts that hold none: most chat questions).
 _NEEDS_DIGIT = frozenset({6, 7, 9, 10, 11})
+_NUMERIC_DATE = 10  # "15/06/2023": proposed only when it is a calendar date (a sort code "20-45-67" is not)
 _DIGIT = re.compile(r"[0-9]")
+_DAY_MONTH = re.compile(r"([0-9]{1,2})[-/]([0-9]{1,2})[-/][0-9]{2,4}")
+
+
+def _calendar_numeric(text: str) -> bool:
+    m = _DAY_MONTH.fullmatch(text)
+    if m is None:  # ISO "2024-08-20" and "12Aug24" forms: left to the pattern
+        return True
+    a, b = int(m.group(1)), int(m.group(2))
+    return 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12
 
 
 def money_char_spans(text: str) -> list[tuple[int, int]]:
@@ -109,6 +124,8 @@ def date_char_spans(text: str) -> list[tuple[int, int]]:
         if index in _NEEDS_DIGIT and not has_digit:
             continue
         for m in pattern.finditer(text):
+            if index == _NUMERIC_DATE and not _calendar_numeric(m.group(0)):
+                continue
             start = m.start()
             if text[max(0, start - 6):start].lower() == "since ":
                 start -= 6

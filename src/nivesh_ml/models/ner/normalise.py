@@ -28,10 +28,13 @@ def parse_money(text: str) -> dict[str, Any] | None:
     marked = money.parse_amount(text)
     if marked is not None and marked.start == 0 and marked.end >= len(text.rstrip()):
         return {"amount": round(marked.amount, 2), "currency": marked.currency or "INR"}
+    spelled = money.find_word_money(text)  # "thirty pounds", "seventy-five dollars", "two thousand euros"
+    if spelled and spelled[0].start == 0 and spelled[0].end >= len(text.rstrip()):
+        return {"amount": round(spelled[0].amount, 2), "currency": spelled[0].currency or "INR"}
     t = re.sub(r"(?<=[a-z])\.", " ", text.lower().replace("/-", " ").replace("us$", "$ "))
     found = _NUMBER.search(t)
     if found is not None:
-        amount = float(found.group(0).replace(",", ""))
+        amount = money.to_number(found.group(0)) if found.group(0)[0] != "." else float(found.group(0))
         rest = t[:found.start()] + " " + t[found.end():]
     else:
         amount, rest = -1.0, t
