@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -418,7 +419,9 @@ def multi_seed(args: argparse.Namespace) -> dict[str, Any]:
     """``--seeds``: one training, then :func:`seed_report` per seed and the summary over seeds."""
     seeds = list(EVAL_SEEDS) if args.seeds == "default" else [int(x) for x in args.seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        trained, predictor, train_s, _ = train(Path(tmp), json.loads(args.params), args.train_users or None)
+        trained, predictor, train_s, model_dir = train(Path(tmp), json.loads(args.params), args.train_users or None)
+        if args.save_model:
+            shutil.copytree(model_dir, args.save_model, dirs_exist_ok=True)
     config = predictor.config
     reports = []
     for seed in seeds:
@@ -456,6 +459,7 @@ def main() -> None:
                         "'default' (2024,7,99) or a comma list; per seed the served total on clean and noisy "
                         "data, each of rules 1-3 off in turn, and the oracle (--oracle-reps); Markdown on stderr")
     parser.add_argument("--no-rules", action="store_true", help="with --seeds: skip the per-rule ablations")
+    parser.add_argument("--save-model", default="", help="with --seeds: also save the trained model here")
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"}
     if args.seeds:

@@ -20,8 +20,8 @@ class SpendingParams:
     seed: int = 42
     horizon: int = DEFAULT_HORIZON  # months hidden from each training user to learn the choices
     calibration_users: int = DEFAULT_CALIBRATION_USERS
-    # Held-out windows of ``horizon`` months per calibration user for the intervals and the total shrink: the
-    # last one (which also chooses the families) and the ones before it, forecast by the served procedure.
+    # Held-out windows of ``horizon`` months per calibration user for the interval factors: the last one (which
+    # also chooses the families and the total shrink) and the ones before it, forecast by the served procedure.
     calibration_windows: int = DEFAULT_CALIBRATION_WINDOWS
     config: dict[str, Any] = field(default_factory=dict)  # ForecastConfig fields, e.g. {"eligible": [...]}
     global_params: dict[str, Any] | None = None  # the pooled model's LightGBM parameters

@@ -318,8 +318,9 @@ def learn_total_shrink(cases: list[HoldoutCase], cfg: ForecastConfig) -> float:
 def fit_config(cases: list[HoldoutCase], base: ForecastConfig, blend_weights: bool = True,
                more_cases: Callable[[ForecastConfig], list[HoldoutCase]] | None = None,
                ) -> tuple[ForecastConfig, dict[str, float]]:
-    """The trained config: eligible families, blend weights and preferred choice on ``cases``; then the total
-    shrink and interval calibration under that choice, on ``cases`` and ``more_cases(cfg)`` (earlier windows)."""
+    """The trained config: eligible families, blend weights, preferred choice and total shrink on ``cases``
+    (the last held-out window: the history length serving sees); then interval calibration under that choice
+    on ``cases`` and ``more_cases(cfg)`` (earlier windows: tail quantiles need the most data)."""
     eligible, top_k, report = choose_eligible(cases, base)
     cfg = replace(base, eligible=eligible, expensive_top_k=top_k)
     weights = {kind: w for kind in (TOTAL_KIND, CATEGORY_KIND) if blend_weights and (w := learn_weights(cases, kind))}
@@ -327,10 +328,10 @@ def fit_config(cases: list[HoldoutCase], base: ForecastConfig, blend_weights: bo
     preferred, preferred_report = choose_preferred(cases, cfg)
     cfg = replace(cfg, preferred=preferred)
     report.update(preferred_report)
+    if cfg.learn_total_shrink:
+        cfg = replace(cfg, total_shrink=learn_total_shrink(cases, cfg))
+        report["total_shrink"] = cfg.total_shrink
     scored = cases + (more_cases(cfg) if more_cases is not None else [])
     report["calibration_cases"] = len(scored)
-    if cfg.learn_total_shrink:
-        cfg = replace(cfg, total_shrink=learn_total_shrink(scored, cfg))
-        report["total_shrink"] = cfg.total_shrink
     cfg = replace(cfg, calibration=calibrate(scored, cfg))
     return cfg, report
