@@ -131,3 +131,15 @@ def test_head_built_for_other_inputs_is_refused(labelled: tuple[AnomalyPredictor
     (tmp_path / STATE_FILE).write_text(json.dumps(state))
     with pytest.raises(ModelNotReady, match="other inputs"):
         Detector.load(tmp_path)
+
+
+@pytest.mark.slow
+def test_model_saved_by_the_retired_combiner_code_is_refused(labelled: tuple[AnomalyPredictor, Path],
+                                                             tmp_path: Path) -> None:
+    predictor, _ = labelled
+    predictor.detector.save(tmp_path)
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    del state["directions"]  # what the earlier code wrote: no directions, maybe a logistic combiner
+    (tmp_path / STATE_FILE).write_text(json.dumps({**state, "combiner": {"coef": [0.1]}}))
+    with pytest.raises(ModelNotReady, match="retrain"):
+        Detector.load(tmp_path)

@@ -280,6 +280,7 @@ class Detector:
         sio.dump(self.forest, directory / FOREST_FILE)
         state = {"population": self.population, "threshold": self.threshold, "blend": self.blend,
                  "reference": self.reference.tolist(), "feature_names": list(FEATURE_NAMES),
+                 "directions": [DIRECTIONS[name] for name in FEATURE_NAMES],
                  "forest_cal": asdict(self.forest_cal) if self.forest_cal else None,
                  "rule_cal": asdict(self.rule_cal) if self.rule_cal else None,
                  "head": self.head.state() if self.head else None,
@@ -305,6 +306,10 @@ class Detector:
         state = json.loads((directory / STATE_FILE).read_text())
         if state.get("feature_names") != list(FEATURE_NAMES):
             raise ModelNotReady("saved anomaly model was built for another feature set; retrain it")
+        # The forest was fitted on deviations in these directions, and a logistic "combiner" (retired) set the
+        # threshold of a score this code no longer computes: scoring either silently would be wrong.
+        if state.get("directions") != [DIRECTIONS[name] for name in FEATURE_NAMES] or state.get("combiner"):
+            raise ModelNotReady("saved anomaly model predates the current deviations or supervised head; retrain it")
         head = state.get("head")
         if head is not None and head.get("inputs") != list(INPUT_NAMES):
             raise ModelNotReady("saved anomaly head was built for other inputs; retrain it")
