@@ -2,9 +2,9 @@
 
 1. Detection on simulated transactions with injected anomalies, users held out from training (25 %):
    ROC-AUC, PR-AUC, recall at 1 % FPR (overall and per anomaly kind), FPR and recall at the stored
-   threshold, for (a) the model (IsolationForest over deviations + max-deviation rule, combined by the
-   supervised logistic combiner because the simulator's training users are labelled), (b) the same
-   detector forced to the unsupervised Fisher blend (``combiner=fisher``, what an unlabelled file gets),
+   threshold, for (a) the model (IsolationForest over deviations + max-deviation rule + population evidence,
+   scored by the supervised XGBoost head because the simulator's training users are labelled), (b) the same
+   detector forced to the unsupervised score (``combiner=fisher``, what an unlabelled file gets),
    (c) the same forest without the rule blend, (d) the baseline a user would try first: a plain
    IsolationForest on raw (amount, hour, category code). (a) and (b) are also reported on the
    validation users (inside the training users; they set the threshold), the figures used to choose.
@@ -13,17 +13,19 @@
    ``redis-server`` binary is available) + features + score + reasons, p50/p95 per transaction.
 4. Batch scoring throughput (``score_frame``: per-user replay, features, forest, reasons for flagged rows).
 5. With ``--leave-one-kind-out``: for each anomaly kind, the model trained with that kind's rows removed from
-   the fitting users (so its labels never reach the combiner), and its recall at 1 % FPR on that kind
-   (validation and held-out users): how the combiner copes with a kind of anomaly absent from the labels.
+   the fitting users (so its labels never reach the head), and its recall at 1 % FPR on that kind
+   (validation and held-out users): how the head copes with a kind of anomaly absent from the labels.
 
 6. With ``--periods``: the later-period comparison only (issue 17), for a **thin-history** scenario
    (``thin_history_transactions``: ``--thin-users`` users over 7 days, median ≈ 14 rows each, plus fraud episodes:
    large night-time online/grocery purchases) and a **thick-history** one (``--thick-users`` users × ``--thick-months``
    months of the ordinary simulator). Each is split by time: the first 60 % trains, the last 40 % is scored as
    a file of its own (what ``nivesh-ml train anomaly --data …`` then ``nivesh-ml score anomaly`` does).
-   ROC-AUC, PR-AUC and the flag rate at the stored threshold for (a) a plain IsolationForest on (amount, hour,
-   category code), default settings, (b) nivesh-ml trained without the label columns, (c) with them; the
-   median over ``--period-seeds`` (seeds never used for a design choice; 101 is the validation seed).
+   ROC-AUC, PR-AUC, the flag rate and FPR at the stored threshold, and the flag rate when the later period is
+   served in time order through ``AnomalyPredictor.record_served`` (scheduled, guarded recalibration) for (a) a
+   plain IsolationForest on (amount, hour, category code), default settings, (b) nivesh-ml trained without the
+   label columns, (c) with them (XGBoost head); the median over ``--period-seeds`` (seeds never used for a design
+   choice; 101 is the validation seed). One markdown table per scenario follows the JSON.
 
 Timings are the median of ``--runs`` runs. Run: ``.venv/bin/python benchmarks/bench_anomaly.py``.
 """
