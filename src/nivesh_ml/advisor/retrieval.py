@@ -47,7 +47,11 @@ QUERY_PHRASES: dict[str, str] = {
     "short term": "stcg", "long term": "ltcg", "within a year": "stcg short-term", "not resolved": "ombudsman",
     "nahi sun": "ombudsman escalate", "income tax department": "income tax", "emergency fund": "months expenses",
     "fixed deposit": "fd", "deposit insurance": "dicgc", "kitne saal": "tenure years",
-    "how many years": "tenure years", "kitne se kitne": "range", "chala gaya": "sent transferred",
+    "how many years": "tenure years", "kitne se kitne": "range",
+    "tax saving": "tax-saver", "take out": "withdraw withdrawal", "become long term": "holding period",
+    "becomes long term": "holding period", "treated as long term": "holding period", "fake call": "fraud 1930",
+    "from my account": "unauthorised transaction fraud", "how much can i": "limit maximum",
+    "chala gaya": "sent transferred",
 }
 QUERY_WORDS: dict[str, str] = {
     "saal": "years", "sal": "years", "jama": "deposit", "naye": "new", "naya": "new", "nayi": "new",
@@ -72,7 +76,10 @@ QUERY_WORDS: dict[str, str] = {
     "mummy": "parents", "papa": "parents", "parent": "parents", "mom": "parents",
     "dad": "parents", "bachat": "savings", "har": "every", "percent": "%", "pehle": "before",
     "baad": "after", "band": "stop", "rokna": "stop", "khud": "self", "apne": "self",
-    "own": "self", "run": "maturity tenure", "runs": "maturity tenure", "lasts": "maturity tenure",
+    "own": "self", "pf": "epf provident fund", "flat": "property house", "apartment": "property house",
+    "plot": "property land", "whom": "where", "cash": "lump sum",
+    "most": "maximum limit", "add": "deposit", "salaried": "salary", "run": "maturity tenure",
+    "runs": "maturity tenure", "lasts": "maturity tenure", "exit": "premature before",
     "dalna": "deposit", "dalne": "deposit", "zaroori": "minimum required", "zaruri": "minimum required",
     "shaadi": "marriage", "shadi": "marriage", "vivah": "marriage", "doob": "fails dicgc insured",
     "dooba": "fails dicgc insured", "doobe": "fails dicgc insured", "bankrupt": "fails dicgc insured",
@@ -86,7 +93,7 @@ QUERY_ALIASES: dict[str, str] = {
     "ltcg": "long-term capital gains 112a", "stcg": "short-term capital gains 111a", "cibil": "credit score",
     "sip": "systematic investment plan", "fd": "fixed deposit", "nps": "national pension system",
     "epf": "provident fund", "dicgc": "insured", "insured": "dicgc", "elss": "equity linked savings scheme",
-    "ppf": "public provident fund", "pf": "epf provident fund", "mis": "pomis monthly income scheme",
+    "ppf": "public provident fund", "mis": "pomis monthly income scheme",
     "pomis": "monthly income scheme", "rd": "recurring deposit", "td": "time deposit", "mssc": "mahila samman",
     "itr": "income tax return filing", "vpf": "voluntary provident fund", "kvp": "kisan vikas patra",
     "nsc": "national savings certificate",
@@ -119,7 +126,9 @@ HINGLISH_FILLER = frozenset(_HINGLISH_FILLER_TEXT.split())
 # Everyday words that say nothing about the topic; a question is not "outside our guides" because of them.
 _GENERAL_TEXT = (
     "someone somebody anyone till until first happen happened done doing give given going know okay ok thing "
-    "things way ways really actually every current currently now latest today put amount took take taken got like see")
+    "things way ways really actually every current currently now latest today put amount took take taken got like see "
+    "already still more "
+    "also")
 GENERAL_WORDS = frozenset(_GENERAL_TEXT.split())
 
 
@@ -298,6 +307,45 @@ def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+class _Vocabulary:
+    """Spelling correction against the guides' words: a word of five letters or more that the guides never use
+    becomes the most frequent guide word one edit away with the same first letter (deletion index, O(length))."""
+
+    MIN_CHARS = 5
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.counts: dict[str, int] = {}
+        for word in words:
+            self.counts[word] = self.counts.get(word, 0) + 1
+        for word in (*QUERY_WORDS, *QUERY_ALIASES, *HINGLISH_FILLER, *STOPWORDS, *GENERAL_WORDS):
+            self.counts.setdefault(word, 1)
+        self.deletions: dict[str, list[str]] = {}
+        for word in self.counts:
+            if len(word) >= self.MIN_CHARS - 1 and word.isalpha():
+                for variant in {word[:i] + word[i + 1:] for i in range(len(word))}:
+                    self.deletions.setdefault(variant, []).append(word)
+
+    def _best(self, word: str) -> str | None:
+        candidates = list(self.deletions.get(word, []))  # a letter missing from the query word
+        for i in range(len(word)):
+            variant = word[:i] + word[i + 1:]
+            if variant in self.counts:  # an extra letter
+                candidates.append(variant)
+            candidates.extend(self.deletions.get(variant, []))  # one letter swapped
+        fits = [c for c in candidates if c[0] == word[0] and c != word]
+        return max(fits, key=lambda c: (self.counts[c], c)) if fits else None
+
+    def correct(self, text: str) -> str:
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lower = word.lower()
+            if len(lower) < self.MIN_CHARS or lower in self.counts or not lower.isalpha():
+                return word
+            return self._best(lower) or word
+
+        return _WORD.sub(fix, text)
+
+
 class Retriever:
     """Keyword (BM25) and, when an encoder is given, vector search fused by reciprocal rank."""
 
@@ -332,8 +380,13 @@ class Retriever:
         size = len(self._sentence_tokens)
         self._idf = {t: float(np.log((size + 1) / (n + 1))) + 1.0 for t, n in frequency.items()}
         self._unseen_idf = float(np.log(size + 1)) + 1.0
+        self._vocabulary = _Vocabulary(_WORD.findall(" ".join(c.indexed_text() for c in self.chunks).lower()))
         self._labels = [set(tokenize(text.partition(":")[0])) if ":" in text[:LABEL_CHARS] else set()
                         for _, text in self.sentences]
+
+    def correct(self, query: str) -> str:
+        """The query with misspelt words ("intrest") replaced by the guides' word one edit away."""
+        return self._vocabulary.correct(query)
 
     def _scores(self, query: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         """BM25 scores and cosine similarities of every chunk (None where that ranker is unavailable)."""
@@ -369,7 +422,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
         """The ``k`` best documents for ``query`` (each with its best chunk as snippet)."""
-        keyword, semantic = self._scores(query)
+        keyword, semantic = self._scores(self.correct(query))
         fused: dict[int, float] = {}
         for ranking in self._rankings(keyword, semantic):
             for rank, idx in enumerate(ranking):
@@ -396,6 +449,7 @@ class Retriever:
         and its document title cover, plus a bonus for the document's retrieval rank and for carrying a figure
         when the question asks for one. Empty when no sentence shares a key term with the question.
         """
+        query = self.correct(query)
         terms = key_terms(expand_query(query, aliases=False))
         asked = key_terms(query)
         if not terms or not asked or not hits:

@@ -43,6 +43,12 @@ KEYWORD_ROUTES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p, re.IGN
     ("sip_future_value", r"\bsip\b|\bevery month\b.{0,120}\binvest|\binvest\b.{0,120}\b(a|per|every) month\b"),
     ("lumpsum_future_value", r"\blump ?sum\b|\bone[- ]time\b|\binvest(ed)? once\b"),
 )]
+GROWTH_TOPICS = frozenset({"ppf_maturity", "sip_future_value", "lumpsum_future_value", "fd_maturity"})
+RULE_RE = re.compile(r"\b(max(imum)?|min(imum)?|limits?|most|least|lock[- ]?in|eligib\w{0,6}|withdraw\w{0,4}|loan|"
+                     r"rules?|interest rate|rate of interest|taxable|deduction|80c|still (add|deposit|invest|put))\b",
+                     re.IGNORECASE)
+OUTCOME_RE = re.compile(r"\b(maturity|mature|corpus|grow|become|get back|will i get|would i get|how much will|"
+                        r"milega|banega|final amount|future value|worth)\b", re.IGNORECASE)
 INTENT_ROUTES = {"loan_affordability": "emi", "retirement_planning": "retirement_corpus",
                  "tax_planning": "compare_tax_regimes", "savings_goal": "sip_future_value",
                  "investment_advice": "sip_future_value"}
@@ -135,8 +141,19 @@ def _yearly(route: Route, amount: float) -> float:
     return amount * 12 if route.monthly and not route.yearly else amount
 
 
-def calculator_arguments(route: Route, monthly_spend: float | None = None) -> dict[str, Any] | None:
-    """Inputs for the routed calculator, or None when the message lacks the numbers it needs."""
+def asks_a_rule(text: str) -> bool:
+    """True when a message with numbers asks about a limit or rule ("I put 1 lakh in PPF, how much more can I
+    add?"), not about what the money grows to: the guides answer it, not a growth calculator."""
+    text = text[:MAX_ROUTED_CHARS]
+    return RULE_RE.search(text) is not None and OUTCOME_RE.search(text) is None
+
+
+def calculator_arguments(route: Route, monthly_spend: float | None = None,
+                         text: str | None = None) -> dict[str, Any] | None:
+    """Inputs for the routed calculator, or None when the message lacks the numbers it needs (or, given its
+    ``text``, asks a rule that a growth calculator does not answer)."""
+    if text is not None and route.topic in GROWTH_TOPICS and asks_a_rule(text):
+        return None
     amount = max(route.amounts) if route.amounts else None
     rate = route.percents[0] if route.percents else None
     years = route.years[0] if route.years else None

@@ -233,7 +233,7 @@ def advise(advisor: Advisor, user_id: str, message: str, session_id: str | None 
                 "provider": "safety", "tool_calls": [], "model_version": advisor.retriever.version}
     route = route_message(screen.text, model_lookup)
     spending = monthly_spending(transactions, user_id)
-    arguments = calculator_arguments(route, sum(spending.values()) or None)
+    arguments = calculator_arguments(route, sum(spending.values()) or None, screen.text)
     calculation = ToolCall(route.topic, arguments, run_tool(route.topic, arguments)) if arguments else None
     history = advisor.history.get(user_id, session_id)
     query = retrieval_query(screen.text, history)

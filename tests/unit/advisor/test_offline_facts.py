@@ -93,3 +93,19 @@ def test_hinglish_loan_tenure_is_not_read_as_an_age() -> None:
 def test_the_hinglish_emi_question_is_answered_with_the_number(advisor: Advisor) -> None:
     reply = advise(advisor, "u1", "home loan 50 lakh 8.5% 20 saal ka emi kitna hoga")["reply"]
     assert re.search(r"₹43,39[0-9] a month", reply)
+
+
+def test_misspelt_words_are_corrected_to_the_guides_words(keyword_retriever: Retriever) -> None:
+    assert keyword_retriever.correct("hw much intrest does ppf give") == "hw much interest does ppf give"
+    assert keyword_retriever.correct("sukanya samridhi") == "sukanya samriddhi"
+    assert keyword_retriever.correct("kitna byaj milega") == "kitna byaj milega"  # Hinglish is not "corrected"
+    assert re.search(r"7\.1%", _first(keyword_retriever, "hw much intrest does ppf give"))
+
+
+def test_a_rule_question_with_an_amount_is_not_sent_to_a_growth_calculator(advisor: Advisor) -> None:
+    question = "I already put 1 lakh in PPF this year, what is the most I can still add this financial year?"
+    assert calculator_arguments(route_message(question), text=question) is None
+    reply = advise(advisor, "u1", question)
+    assert reply["tool_calls"] == [] and "₹1.5 lakh" in reply["reply"].split("\n")[0]
+    growth = "if I deposit 1.5 lakh in PPF every year what will I get at maturity"
+    assert calculator_arguments(route_message(growth), text=growth) == {"yearly_deposit": 150_000.0, "years": 15}
