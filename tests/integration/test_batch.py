@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -233,3 +234,215 @@ def test_forecasts_from_a_file_equal_the_one_user_forecasts(spending: tuple[Path
         assert total["amount"].tolist() == pytest.approx([r["amount"] for r in expected["total"]])
         assert total["month"].tolist() == [r["month"] for r in expected["total"]]
         assert len(mine) == len(expected["total"]) + len(expected["forecast"])
+
+
+
+# --- Throughput paths: vectorised features, bulk profiles, whole-user partitions without a shuffle ----------
+
+
+def varied_transactions(users: int = 14, months: int = 3, seed: int = 31) -> pd.DataFrame:
+    """Simulated rows plus what the simulator rarely has: missing fields, equal timestamps, foreign rows."""
+    frame = generate_transactions(users, months, seed=seed).drop(columns=["is_anomaly", "anomaly_kind"])
+    frame.loc[frame.index[::11], "merchant"] = None
+    frame.loc[frame.index[::13], ["latitude", "longitude"]] = None
+    frame.loc[frame.index[::17], "city"] = None
+    frame.loc[frame.index[::19], "channel"] = None
+    ties = frame.index[5::23]
+    frame.loc[ties, "timestamp"] = frame["timestamp"].shift(1)[ties].to_numpy()
+    frame.loc[frame.index[7::29], ["currency", "country"]] = ["USD", "US"]
+    frame.loc[frame.index[::31], "category"] = None
+    return frame
+
+
+def capped_user(rows: int = 460) -> pd.DataFrame:
+    """A user with more merchants than a profile keeps (the first ones are forgotten, then seen again): the
+    row-by-row reference's case."""
+    stamps = pd.date_range("2025-01-01", periods=rows, freq="37min")
+    return pd.DataFrame({
+        "transaction_id": [f"cap-{i}" for i in range(rows)], "user_id": "u-capped",
+        "timestamp": stamps.strftime("%Y-%m-%dT%H:%M:%S"), "amount": [120.0 + (i % 17) * 35 for i in range(rows)],
+        "currency": "INR", "direction": "debit", "merchant": [f"Shop {i % 420:03d}" for i in range(rows)],
+        "category": "shopping", "channel": "upi", "city": "Pune", "country": "IN",
+        "latitude": 18.52, "longitude": 73.86})
+
+
+@pytest.fixture(scope="module")
+def varied_frame() -> pd.DataFrame:
+    from nivesh_ml.models.anomaly.family import load_frame
+
+    return load_frame(pd.concat([varied_transactions(), capped_user()], ignore_index=True))
+
+
+def test_vectorised_features_equal_the_row_by_row_reference(varied_frame: pd.DataFrame, anomaly_dir: Path) -> None:
+    from nivesh_ml.models.anomaly.batch import _fast_sorted, fast_frame_features, frame_features
+
+    population = ANOMALY.load(anomaly_dir).detector.population
+    expected, _, cold = frame_features(varied_frame, population)
+    got, got_cold = fast_frame_features(varied_frame, population)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert (got_cold == cold).all()
+    capped = (varied_frame["user_id"] == "u-capped").to_numpy()
+    assert (got[capped] == expected[capped]).all()  # the capped user went through the reference
+    # ... and the vectorised matrix alone differs there (the merchant table's cap), so the fallback mattered.
+    users = varied_frame["user_id"].astype(str).to_numpy()
+    secs = varied_frame["timestamp"].to_numpy().astype("datetime64[s]").astype("int64")
+    order = np.lexsort((np.arange(len(users)), secs, users))
+    raw, flagged = _fast_sorted(varied_frame.iloc[order].reset_index(drop=True), population, 64)
+    assert flagged[capped[order]].all() and not flagged[~capped[order]].any()
+    assert not np.allclose(raw[capped[order]], expected[order][capped[order]])
+
+
+def test_vectorised_features_fall_back_when_the_reference_disagrees(varied_frame: pd.DataFrame, anomaly_dir: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from nivesh_ml.models.anomaly import batch
+
+    population = ANOMALY.load(anomaly_dir).detector.population
+    expected, _, _ = batch.frame_features(varied_frame, population)
+    real = batch._fast_sorted
+
+    def skewed(frame: pd.DataFrame, pop: dict[str, Any], max_categories: int) -> tuple[np.ndarray, np.ndarray]:
+        features, capped = real(frame, pop, max_categories)
+        features[:, batch.FAST_FEATURES.index("hour_surprise")] += 0.01  # a feature changed in features.py only
+        return features, capped
+
+    monkeypatch.setattr(batch, "_fast_sorted", skewed)
+    got, _ = batch.fast_frame_features(varied_frame, population)
+    assert (got == expected).all()
+
+
+def test_batch_scores_equal_the_online_scores(anomaly_dir: Path, tmp_path: Path) -> None:
+    """Each row scored in the batch job = the server's score of it against the stored profile before it."""
+    from nivesh_ml.models.anomaly.online import score_user_transaction
+
+    raw = varied_transactions(users=5, months=2, seed=41)
+    path = tmp_path / "txns.csv"
+    raw.to_csv(path, index=False)
+    score_file("anomaly", path, tmp_path / "scores.parquet", anomaly_dir, SMALL)
+    batch_scores = read_output(tmp_path / "scores.parquet").set_index("transaction_id")
+    predictor = ANOMALY.load(anomaly_dir)
+    assert isinstance(predictor, AnomalyPredictor)
+    settings = Settings(home=tmp_path / "online")
+    store = create_store(settings)
+    repository = transaction_repository(settings, store)
+    frame = load_transactions(path)
+    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), frame["user_id"].to_numpy()))
+    online: dict[str, dict[str, Any]] = {}
+    try:
+        for row in frame.iloc[order].to_dict(orient="records"):
+            txn = Transaction.model_validate({k: v for k, v in row.items() if pd.notna(v)})
+            online[str(txn.transaction_id)] = score_user_transaction(predictor, repository, txn.user_id, txn,
+                                                                     update_profile=True)
+    finally:
+        store.close()
+    assert len(online) == len(batch_scores) == len(raw)
+    ids = list(online)
+    assert batch_scores.loc[ids, "score"].to_numpy() == pytest.approx([online[i]["score"] for i in ids], abs=1e-6)
+    assert batch_scores.loc[ids, "is_anomaly"].tolist() == [int(online[i]["is_anomaly"]) for i in ids]
+    assert batch_scores["is_anomaly"].sum() > 0
+
+
+def test_bulk_profiles_equal_the_row_by_row_fold(varied_frame: pd.DataFrame) -> None:
+    from nivesh_ml.features.repository import _expand
+    from nivesh_ml.models.anomaly.profile import AnomalyProfileUpdater
+    from nivesh_ml.pipelines.backfill import canonical_rows, prepared_users
+    from nivesh_ml.pipelines.batch import LINE
+
+    raw = pd.concat([varied_transactions(), capped_user()], ignore_index=True).astype(object)
+    raw = raw.where(raw.notna(), None)
+    raw[LINE] = np.arange(len(raw)) + 2
+    rows, bad = canonical_rows(raw)
+    assert bad == [] and len(rows) == len(raw)
+    users = prepared_users(rows, 64)
+    fold = AnomalyProfileUpdater()
+    built = 0
+    for user, prepared in users.items():
+        bulk = prepared.profiles(list(range(len(prepared.records))))
+        expected = fold.apply(None, [_expand(r, user) for r in prepared.records])
+        if user == "u-capped":
+            assert bulk is None  # beyond the merchant cap: the fold decides what is forgotten
+            continue
+        assert bulk is not None and bulk[PROFILE_NS] == expected
+        built += 1
+    assert built == len(users) - 1 >= 14
+
+
+def test_bulk_ingest_of_messy_rows_stores_what_per_user_ingest_stores(store_settings: Settings,
+                                                                      tmp_path: Path) -> None:
+    """Rows the column-wise check cannot vouch for (spaces, lower-case codes, offsets, no id) go through the
+    schema one by one; a capped user through the fold: the stored state is still the per-user ingest's."""
+    raw = pd.concat([varied_transactions(users=4, months=2, seed=51), capped_user()], ignore_index=True)
+    raw = raw.astype({"timestamp": str, "amount": float})
+    raw.loc[raw.index[::9], "merchant"] = "  " + raw.loc[raw.index[::9], "merchant"].fillna("Kirana") + " "
+    raw.loc[raw.index[1::10], "currency"] = "inr"
+    raw.loc[raw.index[2::15], "timestamp"] = raw.loc[raw.index[2::15], "timestamp"] + "+05:30"
+    raw.loc[raw.index[3::7], "transaction_id"] = None
+    path = tmp_path / "messy.csv"
+    raw.to_csv(path, index=False)
+    summary = ingest_file(store_settings, path, SMALL_INGEST)
+    assert summary["rejected"] == 0 and summary["transactions"] == summary["added"] == len(raw)
+    bulk = stored_state(store_settings)
+    one_by_one = Settings(home=tmp_path / "one-by-one")
+    store = create_store(one_by_one)
+    repository = transaction_repository(one_by_one, store)
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    parsed = [Transaction.model_validate({k: v for k, v in r.items() if pd.notna(v)})
+              for r in rows.to_dict(orient="records")]
+    for user in sorted({t.user_id for t in parsed}):
+        mine = sorted((t for t in parsed if t.user_id == user), key=lambda t: t.timestamp)
+        repository.ingest(user, mine)
+    store.close()
+    assert stored_state(one_by_one) == bulk
+    assert ingest_file(store_settings, path, SMALL_INGEST)["added"] == 0
+
+
+def _partition_users(blocks: Any) -> list[pd.DataFrame]:
+    from dask import compute
+
+    return list(compute(*blocks.to_delayed(), scheduler="sync"))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_file_sorted_by_user_is_cut_between_users_without_a_shuffle(tmp_path: Path, suffix: str) -> None:
+    from nivesh_ml.pipelines.batch import LINE, ParquetBlocks, UserAligned, by_user, read_rows
+
+    frame = generate_transactions(9, 2, seed=3).drop(columns=["is_anomaly", "anomaly_kind"])
+    frame = frame[frame["user_id"] != frame["user_id"].unique()[4]]  # an uneven user size
+    frame = pd.concat([frame, frame[frame["user_id"] == frame["user_id"].iloc[-1]]]).reset_index(drop=True)
+    path = tmp_path / f"sorted{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path, index=False, row_group_size=37)  # users span several row groups
+        blocks = by_user(read_rows(path, 30_000), partition_bytes=30_000)
+        assert isinstance(blocks, ParquetBlocks) and blocks.ends is not None
+        first_line = 1
+    else:
+        frame.to_csv(path, index=False)
+        blocks = by_user(read_rows(path, 20_000), partition_bytes=20_000)
+        assert isinstance(blocks, UserAligned)
+        first_line = 2
+    parts = _partition_users(blocks)
+    assert len(parts) > 3
+    owners: dict[str, int] = {}
+    for number, part in enumerate(parts):
+        for user in part["user_id"].unique():
+            assert owners.setdefault(str(user), number) == number, f"{user} in partitions {owners[user]}, {number}"
+    lines = np.sort(np.concatenate([p[LINE].to_numpy() for p in parts]))
+    assert (lines == np.arange(first_line, first_line + len(frame))).all()
+    both = pd.concat(parts).sort_values(LINE)
+    assert both["transaction_id"].tolist() == frame["transaction_id"].tolist()
+
+
+def test_a_file_not_sorted_by_user_is_shuffled(tmp_path: Path) -> None:
+    from nivesh_ml.pipelines.batch import ParquetBlocks, UserAligned, by_user, read_rows
+
+    frame = generate_transactions(6, 1, seed=3).sample(frac=1.0, random_state=1)
+    frame.to_parquet(tmp_path / "shuffled.parquet", index=False, row_group_size=100)
+    shuffled = by_user(read_rows(tmp_path / "shuffled.parquet", 20_000), partition_bytes=20_000)
+    assert not isinstance(shuffled, ParquetBlocks | UserAligned)
+    parts = [p for p in shuffled.to_delayed()]
+    from dask import compute
+
+    owners: dict[str, int] = {}
+    for number, part in enumerate(compute(*parts, scheduler="sync")):
+        for user in part["user_id"].unique():
+            assert owners.setdefault(str(user), number) == number
+    assert len(owners) == 6

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -62,8 +63,9 @@ def valid_transactions(part: pd.DataFrame) -> tuple[list[tuple[int, Transaction]
 _TEXT = ("transaction_id", "merchant", "category", "city", "country")
 _CANON = ("user_id", "ts_us", "amount", "currency", "direction", "transaction_id", "merchant", "category",
           "channel", "description", "city", "country", "latitude", "longitude", LINE)
-_ISO_SECONDS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
-_DECIMAL = r"^-?\d{1,12}(\.\d{1,12})?$"
+_ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)
+_DECIMAL_RE = re.compile(r"-?\d{1,12}(\.\d{1,12})?", re.ASCII)
+_SECONDS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 def _missing(col: pd.Series) -> np.ndarray:
@@ -82,14 +84,19 @@ def _plain_text(col: pd.Series, max_length: int) -> np.ndarray:
 
 
 def _floats(col: pd.Series, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values as floats (as ``float()`` parses them) and where they are plain numbers."""
+    """Values as floats (as the schema parses them) and where they are plain numbers (or missing)."""
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         values = col.to_numpy(dtype=float, na_value=np.nan)
         return values, np.isfinite(values) | missing
     obj = col.astype(object)
-    plain = obj.str.fullmatch(_DECIMAL).astype("boolean").fillna(False).to_numpy(dtype=bool)
     values = np.full(len(col), np.nan)
-    values[plain] = [float(v) for v in obj[plain]]
+    plain = np.zeros(len(col), dtype=bool)
+    for i, v in enumerate(obj.tolist()):  # strings as float() reads them; numbers as they are
+        if isinstance(v, str):
+            if _DECIMAL_RE.fullmatch(v):
+                values[i], plain[i] = float(v), True
+        elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            values[i], plain[i] = float(v), True
     return values, plain | missing
 
 
@@ -105,7 +112,10 @@ def fast_valid(part: pd.DataFrame) -> np.ndarray:
         ok &= ts.notna().to_numpy() & (getattr(ts.dt, "tz", None) is None)
         ok &= (ts.dt.microsecond == 0).to_numpy() & (ts.dt.nanosecond == 0).to_numpy()
     else:
-        ok &= ts.astype(object).str.fullmatch(_ISO_SECONDS).astype("boolean").fillna(False).to_numpy(dtype=bool)
+        shaped = np.array([isinstance(v, str) and _ISO_SECONDS.fullmatch(v) is not None for v in ts.tolist()],
+                          dtype=bool)
+        parsed = pd.to_datetime(ts.where(shaped, None), format=_SECONDS_FORMAT, errors="coerce")
+        ok &= shaped & parsed.notna().to_numpy()  # a real date (not 2025-02-30)
     amount, plain = _floats(part["amount"], np.zeros(n, dtype=bool))
     with np.errstate(invalid="ignore"):
         ok &= plain & (amount > 0) & (amount < 1e11)
@@ -139,7 +149,7 @@ def canonical_rows(part: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any
     out = pd.DataFrame({"user_id": rows["user_id"].astype(object).to_numpy()})
     ts = rows["timestamp"]
     if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
-        ts = pd.to_datetime(ts, format="%Y-%m-%dT%H:%M:%S")
+        ts = pd.to_datetime(ts, format=_SECONDS_FORMAT)
     out["ts_us"] = ts.to_numpy().astype("datetime64[us]").astype(np.int64)
     out["amount"] = _floats(rows["amount"], np.zeros(n, dtype=bool))[0]
     for col, default in (("currency", "INR"), ("direction", "debit")):
@@ -255,6 +265,7 @@ def _bulk_categories(repository: TransactionRepository) -> int | None:
 
 def ingest_part(part: pd.DataFrame, number: int, store_data: dict[str, Any]) -> dict[str, Any]:
     """Validate and write one partition (whole users) into the store; returns counts and rejected rows."""
+    started = time.process_time()
     rows, bad = canonical_rows(part)
     settings = Settings(**store_data)
     store = create_store(settings)
@@ -275,7 +286,7 @@ def ingest_part(part: pd.DataFrame, number: int, store_data: dict[str, Any]) -> 
         store.close()
     bad.sort(key=lambda r: r["line"])
     return {"users": len(users), "transactions": len(rows), "added": added, "rejected": len(bad),
-            "rejected_rows": bad[:MAX_REPORTED]}
+            "rejected_rows": bad[:MAX_REPORTED], "task_cpu_seconds": time.process_time() - started}
 
 
 def ingest_file(settings: Settings, data: Path, options: EngineOptions,
@@ -291,6 +302,7 @@ def ingest_file(settings: Settings, data: Path, options: EngineOptions,
     summaries, facts = run_partitions(frame, ingest_part, (worker_settings,), options, progress)
     rejected_rows = sorted((row for s in summaries for row in s["rejected_rows"]), key=lambda r: r["line"])
     totals = {key: sum(s[key] for s in summaries) for key in ("users", "transactions", "added", "rejected")}
+    totals["task_cpu_seconds"] = round(sum(s["task_cpu_seconds"] for s in summaries), 1)
     seconds = facts["seconds"]
     store = create_store(settings)
     backend = store.backend

@@ -120,8 +120,9 @@ def _numbered(part: pd.DataFrame, starts: list[int], partition_info: dict[str, A
 class UserAligned:
     """The blocks of a file sorted by user, each moved to whole users without a shuffle.
 
-    A user whose rows straddle a block boundary goes with the earlier block: each block drops its leading
-    rows of the previous block's last user and takes the next block's leading rows of its own last user.
+    A user whose rows straddle block boundaries goes with the earliest of those blocks: each block drops its
+    leading rows of the previous block's last user and takes the following blocks' leading rows of its own
+    last user (only those rows travel between workers).
     """
 
     def __init__(self, frame: Any, stats: pd.DataFrame) -> None:
@@ -131,16 +132,11 @@ class UserAligned:
 
     @staticmethod
     def possible(stats: pd.DataFrame) -> bool:
-        """Whether every block is sorted by user, in order, and no user spans more than two blocks."""
+        """Whether every block holds rows, each sorted by user, and the blocks are in user order."""
         if not len(stats) or not stats["sorted"].all():
             return False
         first, last = stats["first"].tolist(), stats["last"].tolist()
-        for i in range(len(stats) - 1):
-            if last[i] > first[i + 1]:
-                return False
-            if last[i] == first[i + 1] and first[i + 1] == last[i + 1]:
-                return False  # one user fills the next block: its rows would need a third block
-        return True
+        return all(last[i] <= first[i + 1] for i in range(len(stats) - 1))
 
     def to_delayed(self) -> list[Any]:
         from dask import delayed
@@ -150,19 +146,23 @@ class UserAligned:
         out = []
         for i, part in enumerate(parts):
             drop = last[i - 1] if i and last[i - 1] == first[i] else None
-            take = last[i] if i + 1 < len(parts) and last[i] == first[i + 1] else None
-            head = delayed(_leading_rows, pure=True)(parts[i + 1], take) if take is not None else None
-            out.append(delayed(_whole_users, pure=True)(part, head, drop))
+            take = last[i] if last[i] != drop else None  # a block all of the previous user's: nothing to add
+            heads = []
+            j = i + 1
+            while take is not None and j < len(parts) and first[j] == take:
+                heads.append(delayed(_leading_rows, pure=True)(parts[j], take))
+                if last[j] != take:
+                    break
+                j += 1
+            out.append(delayed(_whole_users, pure=True)(part, heads, drop))
         return out
 
 
-def _whole_users(part: pd.DataFrame, head: pd.DataFrame | None, drop: str | None) -> pd.DataFrame:
-    """A block without the rows of the previous block's last user, with the next block's rows of its own."""
+def _whole_users(part: pd.DataFrame, heads: list[pd.DataFrame], drop: str | None) -> pd.DataFrame:
+    """A block without the rows of the previous block's last user, with the next blocks' rows of its own."""
     if drop is not None:
         part = part[part["user_id"].astype(str) != drop]
-    if head is not None:
-        part = pd.concat([part, head], ignore_index=True)
-    return part
+    return pd.concat([part, *heads], ignore_index=True) if heads else part
 
 
 def _leading_rows(part: pd.DataFrame, user: str) -> pd.DataFrame:

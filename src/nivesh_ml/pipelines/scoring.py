@@ -7,6 +7,7 @@ Workers load the model from its directory once per process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -56,8 +57,9 @@ def score_anomaly_part(part: pd.DataFrame, number: int, model_dir: str, folder: 
     from nivesh_ml.data.loaders import validate_transaction_frame
     from nivesh_ml.models.anomaly import AnomalyPredictor
 
+    started = time.process_time()
     if part.empty:
-        return {"scored": 0, "flagged": 0}
+        return {"scored": 0, "flagged": 0, "task_cpu_seconds": 0.0}
     part = _in_file_order(part)
     lines = part[LINE].to_numpy()
     frame = validate_transaction_frame(part.drop(columns=LINE), lines, "data")
@@ -67,7 +69,8 @@ def score_anomaly_part(part: pd.DataFrame, number: int, model_dir: str, folder: 
     if "transaction_id" not in part.columns:
         scored["transaction_id"] = lines - first_line
     write_part(scored[list(ANOMALY_COLUMNS)], folder, number, suffix)
-    return {"scored": len(scored), "flagged": int(scored["is_anomaly"].sum())}
+    return {"scored": len(scored), "flagged": int(scored["is_anomaly"].sum()),
+            "task_cpu_seconds": time.process_time() - started}
 
 
 def score_transactions(predictor: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +141,8 @@ def score_file(model: str, data: Path, out: Path, model_dir: Path, options: Engi
                                       options, progress)
     finish_output(out)
     totals: dict[str, Any] = {key: sum(s[key] for s in summaries) for key in summaries[0]} if summaries else {}
+    if "task_cpu_seconds" in totals:
+        totals["task_cpu_seconds"] = round(totals["task_cpu_seconds"], 1)
     rows = totals.get("scored", 0)
     return {**totals, "out": str(out), **facts,
             "rows_per_second": round(rows / facts["seconds"], 1) if facts["seconds"] else None}
