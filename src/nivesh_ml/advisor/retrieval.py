@@ -51,7 +51,10 @@ QUERY_PHRASES: dict[str, str] = {
     "tax saving": "tax-saver", "take out": "withdraw withdrawal", "become long term": "holding period",
     "becomes long term": "holding period", "treated as long term": "holding period", "fake call": "fraud 1930",
     "from my account": "unauthorised transaction fraud", "how much can i": "limit maximum",
-    "chala gaya": "sent transferred",
+    "chala gaya": "sent transferred", "kab tak": "age till", "kitna tak": "limit maximum", "kitni chhoot": "limit",
+    "kitna chhoot": "limit", "kitna daal": "limit", "kitna jama": "limit", "kitna invest": "limit",
+    "kitna claim": "limit", "byaj kitna": "rate", "kitna byaj": "rate", "interest kitna": "rate",
+    "kitna interest": "rate", "byaj dar": "rate",
 }
 QUERY_WORDS: dict[str, str] = {
     "saal": "years", "sal": "years", "jama": "deposit", "naye": "new", "naya": "new", "nayi": "new",
@@ -79,7 +82,8 @@ QUERY_WORDS: dict[str, str] = {
     "own": "self", "pf": "epf provident fund", "flat": "property house", "apartment": "property house",
     "plot": "property land", "whom": "where", "cash": "lump sum",
     "most": "maximum limit", "add": "deposit", "salaried": "salary", "run": "maturity tenure",
-    "runs": "maturity tenure", "lasts": "maturity tenure", "exit": "premature before",
+    "runs": "maturity tenure", "lasts": "maturity tenure", "exit": "premature before", "khol": "open",
+    "kholna": "open", "kholne": "open", "khole": "open", "kholu": "open", "khulta": "open",
     "dalna": "deposit", "dalne": "deposit", "zaroori": "minimum required", "zaruri": "minimum required",
     "shaadi": "marriage", "shadi": "marriage", "vivah": "marriage", "doob": "fails dicgc insured",
     "dooba": "fails dicgc insured", "doobe": "fails dicgc insured", "bankrupt": "fails dicgc insured",
@@ -104,7 +108,8 @@ _ENTITY_TEXT = ("ppf epf vpf ssy sukanya scss nsc kvp pomis mssc mahila elss nps
 _SECTION = re.compile(r"^[0-9]{2,3}[a-z]{1,5}$")
 # a holding period under a year is short-term, "after a year" long-term (for capital-gains questions)
 _SHORT_HOLDING = re.compile(r"\b(?:[1-9]|1[01]) ?(?:months?|mahine|mahino|mahina)\b|\b(?:within|less than|under|before|"
-                            r"inside) (?:a|1|one|ek) (?:years?|saal)\b", re.IGNORECASE)
+                            r"inside) (?:a|1|one|ek) (?:years?|saal)\b|\b(?:1|one|ek) ?(?:years?|saal)\b[^.?!\n]{0,6}"
+                            r"\b(?:pehle|pahle|andar)\b", re.IGNORECASE)
 _LONG_HOLDING = re.compile(r"\b(?:1|one|ek) ?(?:years?|saal)\b[^.?!\n]{0,12}\b(?:baad|after|later)\b|\b(?:after|more "
                            r"than|over) (?:1|one|a) years?\b", re.IGNORECASE)
 _SPLIT_SECTION = re.compile(r"\b(80|87|24|54|10|111|112|115|194|234)\s+(ccd|cc|c|d|e|g|tta|ttb|a|b|ec|f|aa|baa|f)\b",
