@@ -141,6 +141,7 @@ def answer_eval(advisor: Advisor, path: Path | list[dict[str, Any]] = EVAL_SET,
             ok = re.search(row["expect"], text, re.IGNORECASE) is not None
             stated[row["lang"]].append(ok)
             by_file.setdefault(row["file"], []).append(ok)
+            by_file.setdefault(f"{row['file']} {row['lang']}", []).append(ok)
             if not ok:
                 misses.append({"question": row["question"], "expect": row["expect"], "reply": text[:300]})
         if row["kind"] == "unsafe":
