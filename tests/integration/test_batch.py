@@ -446,3 +446,43 @@ def test_a_file_not_sorted_by_user_is_shuffled(tmp_path: Path) -> None:
         for user in part["user_id"].unique():
             assert owners.setdefault(str(user), number) == number
     assert len(owners) == 6
+
+
+# --- Text columns: intent and entities as batch jobs ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nivesh_ml.models import get_family
+
+    family = get_family("ner")
+    prepared = family.prepare(None, {"seed": 3})
+    directory = tmp_path_factory.mktemp("ner") / "model"
+    family.save(family.train(prepared.train, {"epochs": 2, "width": 32, "depth": 2, "embed_size": 500,
+                                              "hidden_width": 32}), directory)
+    return directory
+
+
+def test_entities_of_a_text_column_equal_the_predictor(ner_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    from nivesh_ml.models import get_family
+
+    texts = ["Paid Rs 1,250 to Swiggy on 3 March", "", "salary of INR 85000 credited yesterday", None,
+             "UPI 499 to Zomato", "EMI 12,400 debited from HDFC a/c XX1234"] * 40
+    frame = pd.DataFrame({"id": [f"m{i}" for i in range(len(texts))], "text": texts})
+    path = tmp_path / "messages.csv"
+    frame.to_csv(path, index=False)
+    summary = score_file("ner", path, tmp_path / "entities.parquet", ner_dir,
+                         EngineOptions(scheduler="inprocess", partition_mb=0.002), column="text")
+    assert summary["partitions"] > 1 and summary["scored"] == 160 and summary["blank"] == 80
+    got = read_output(tmp_path / "entities.parquet").sort_values("line")
+    assert got["id"].tolist() == frame["id"].tolist() and got["line"].tolist() == list(range(2, 242))
+    predictor = get_family("ner").load(ner_dir)
+    expected = predictor.predict([t for t in texts if t])
+    filled = [json.loads(e) for e, t in zip(got["entities"], texts, strict=True) if t]
+    assert filled == [json.loads(json.dumps(r["entities"], default=str)) for r in expected]
+    assert all(json.loads(e) == [] for e, t in zip(got["entities"], texts, strict=True) if not t)
+    assert any(filled)
+    with pytest.raises(InvalidInput, match="lacks required column"):
+        score_file("ner", path, tmp_path / "x.parquet", ner_dir, SMALL, column="message")

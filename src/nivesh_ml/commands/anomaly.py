@@ -1,4 +1,4 @@
-"""``nivesh-ml score anomaly|credit``: batch scoring of a data file on the batch engine (Dask, local or cluster)."""
+"""``nivesh-ml score anomaly|credit|intent|ner``: batch scoring of a file on the batch engine (local or cluster)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PartitionOpt = Annotated[float, typer.Option(min=0.01, help="MB of input per par
 
 
 def run_scoring(model: str, data: Path, out: Path, model_ref: str | None, scheduler: str | None, workers: int,
-                partition_mb: float) -> dict[str, Any]:
+                partition_mb: float, column: str = "text") -> dict[str, Any]:
     """Score ``data`` with ``model``'s champion (or ``--model``) on the batch engine, with a progress bar."""
     from rich.progress import Progress
 
@@ -37,7 +37,8 @@ def run_scoring(model: str, data: Path, out: Path, model_ref: str | None, schedu
     with Progress(transient=True) as bar:
         task = bar.add_task(f"scoring {model}", total=None)
         summary = score_file(model, data, out, directory, options,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+                             progress=lambda done, total: bar.update(task, completed=done, total=total),
+                             column=column)
     return {**summary, "model_version": ModelMetadata.read(directory).version}
 
 
@@ -54,6 +55,25 @@ def score_credit(data: DataOpt, out: OutOpt, model_ref: ModelOpt = None, schedul
                  workers: WorkersOpt = 2, partition_mb: PartitionOpt = 8.0) -> None:
     """Score every applicant: (applicant_id,) line, default_probability, risk_score, risk_category."""
     print_json(run_scoring("credit", data, out, model_ref, scheduler, workers, partition_mb))
+
+
+ColumnOpt = Annotated[str, typer.Option(help="the column holding the text")]
+
+
+@score_app.command("intent")
+def score_intent(data: DataOpt, out: OutOpt, column: ColumnOpt = "text", model_ref: ModelOpt = None,
+                 scheduler: SchedulerOpt = None, workers: WorkersOpt = 2, partition_mb: PartitionOpt = 8.0) -> None:
+    """Intent of every text of a column (the served ONNX predictor): (id,) line, intent, confidence, fallback,
+    top_k (JSON); blank texts get an empty intent."""
+    print_json(run_scoring("intent", data, out, model_ref, scheduler, workers, partition_mb, column))
+
+
+@score_app.command("ner")
+def score_ner(data: DataOpt, out: OutOpt, column: ColumnOpt = "text", model_ref: ModelOpt = None,
+              scheduler: SchedulerOpt = None, workers: WorkersOpt = 2, partition_mb: PartitionOpt = 8.0) -> None:
+    """Entities of every text of a column (the served spaCy pipeline): (id,) line, entities (JSON list of text,
+    label, start, end, value); blank texts get none."""
+    print_json(run_scoring("ner", data, out, model_ref, scheduler, workers, partition_mb, column))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""Batch scoring of files on the batch engine: ``score anomaly`` and ``score credit``.
+"""Batch scoring of files on the batch engine: ``score anomaly``, ``score credit``, ``score intent|ner``.
 
 Each partition runs the same function the in-process path uses (``AnomalyPredictor.score_frame``,
 ``CreditPredictor.probabilities``), so a file scored on a cluster gives the same numbers as one scored here.
@@ -7,6 +7,7 @@ Workers load the model from its directory once per process.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -116,8 +117,45 @@ def score_credit_part(part: pd.DataFrame, number: int, model_dir: str, folder: s
     return {"scored": len(out), "high": int((out["risk_category"] == "high").sum())}
 
 
+TEXT_MODELS = ("intent", "ner")
+TEXT_BATCH = 256
+ID_COLUMNS = ("id", "transaction_id", "query_id", "message_id")
+
+
+def score_text_part(part: pd.DataFrame, number: int, model: str, model_dir: str, column: str, folder: str,
+                    suffix: str) -> dict[str, Any]:
+    """Intent or entities of every text of one partition, with the served predictor; write its part.
+
+    Blank or missing texts get empty results (``intent`` null, no entities) and are counted, not fatal.
+    """
+    started = time.process_time()
+    predictor = _model(model, model_dir)
+    texts = part[column].astype(object).tolist()
+    present = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+    results: list[dict[str, Any] | None] = [None] * len(texts)
+    for start in range(0, len(present), TEXT_BATCH):
+        chunk = present[start:start + TEXT_BATCH]
+        for i, result in zip(chunk, predictor.predict([texts[i] for i in chunk]), strict=True):
+            results[i] = result
+    out = pd.DataFrame({"line": part[LINE].to_numpy()})
+    for name in ID_COLUMNS:
+        if name in part.columns:
+            out.insert(0, name, part[name].to_numpy())
+            break
+    if model == "intent":
+        out["intent"] = [r["intent"] if r else None for r in results]
+        out["confidence"] = [r["confidence"] if r else None for r in results]
+        out["fallback"] = [r["fallback"] if r else None for r in results]
+        out["top_k"] = [json.dumps(r["top_k"]) if r else "[]" for r in results]
+    else:
+        out["entities"] = [json.dumps(r["entities"], default=str) if r else "[]" for r in results]
+    write_part(out, folder, number, suffix)
+    return {"scored": len(present), "blank": len(texts) - len(present),
+            "task_cpu_seconds": time.process_time() - started}
+
+
 def score_file(model: str, data: Path, out: Path, model_dir: Path, options: EngineOptions,
-               progress: Progress | None = None) -> dict[str, Any]:
+               progress: Progress | None = None, column: str = "text") -> dict[str, Any]:
     """Score every row of ``data`` with ``model`` (anomaly or credit) into ``out`` (Parquet folder or CSV).
 
     Raises:
@@ -132,13 +170,19 @@ def score_file(model: str, data: Path, out: Path, model_dir: Path, options: Engi
     elif model == "credit":
         frame = read_rows(data, options.partition_bytes)
         task = score_credit_part
+    elif model in TEXT_MODELS:
+        frame = read_rows(data, options.partition_bytes, (column,))
+        task = score_text_part
     else:
-        raise InvalidInput(f"batch scoring covers anomaly and credit, not {model!r}")
+        raise InvalidInput(f"batch scoring covers anomaly, credit, intent and ner, not {model!r}")
     folder = prepare_output(out)
     first_line = 2 if Path(data).suffix.lower() == ".csv" else 1
     args: tuple[Any, ...] = (str(model_dir), str(folder), Path(out).suffix.lower())
-    summaries, facts = run_partitions(frame, task, (*args, first_line) if model == "anomaly" else args,
-                                      options, progress)
+    if model == "anomaly":
+        args = (*args, first_line)
+    elif model in TEXT_MODELS:
+        args = (model, str(model_dir), column, str(folder), Path(out).suffix.lower())
+    summaries, facts = run_partitions(frame, task, args, options, progress)
     finish_output(out)
     totals: dict[str, Any] = {key: sum(s[key] for s in summaries) for key in summaries[0]} if summaries else {}
     if "task_cpu_seconds" in totals:
