@@ -317,6 +317,7 @@ class _Vocabulary:
     becomes the most frequent guide word one edit away with the same first letter (deletion index, O(length))."""
 
     MIN_CHARS = 5
+    MAX_CHARS = 20  # no guide word is longer; a longer "word" is left alone (its edits would cost length squared)
 
     def __init__(self, words: Sequence[str]) -> None:
         self.counts: dict[str, int] = {}
@@ -344,7 +345,7 @@ class _Vocabulary:
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             lower = word.lower()
-            if len(lower) < self.MIN_CHARS or lower in self.counts or not lower.isalpha():
+            if not self.MIN_CHARS <= len(lower) <= self.MAX_CHARS or lower in self.counts or not lower.isalpha():
                 return word
             return self._best(lower) or word
 

@@ -99,6 +99,8 @@ def test_misspelt_words_are_corrected_to_the_guides_words(keyword_retriever: Ret
     assert keyword_retriever.correct("hw much intrest does ppf give") == "hw much interest does ppf give"
     assert keyword_retriever.correct("sukanya samridhi") == "sukanya samriddhi"
     assert keyword_retriever.correct("kitna byaj milega") == "kitna byaj milega"  # Hinglish is not "corrected"
+    long_word = "intrest" * 500  # 3,500 letters: left alone, not edited letter by letter
+    assert keyword_retriever.correct(long_word) == long_word
     assert re.search(r"7\.1%", _first(keyword_retriever, "hw much intrest does ppf give"))
 
 
