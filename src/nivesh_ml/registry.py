@@ -5,11 +5,14 @@ This is the only module that imports ``mlflow``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,37 +233,55 @@ class ModelRegistry:
         return local
 
     def _materialise(self, model: str, version: str) -> LocalModel:
-        """Download ``version`` into the cache: into a temporary directory, verified, then renamed into place."""
-        import mlflow
-
+        """Download ``version`` into the cache (once per home) unless it is there."""
         target = self.cache_dir / registered_name(model) / f"v{version}"
         if not (target / "model.json").is_file():
-            mv = self._client().get_model_version(registered_name(model), version)
-            tmp = target.with_name(f"{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-            tmp.mkdir(parents=True)
-            try:
-                mlflow.artifacts.download_artifacts(artifact_uri=mv.source, dst_path=str(tmp))
-                inner = tmp / "model" if (tmp / "model" / "model.json").is_file() else tmp
-                try:
-                    verify_artefacts(inner)
-                except ModelLoadFailed as exc:
-                    exc.details = {"model": model, "version": version, **(exc.details or {})}
-                    log.error("%s v%s failed verification after download: %s", model, version, exc.message)
-                    raise
-                meta = ModelMetadata.read(inner)
-                meta.version = version
-                meta.write(inner, refresh_manifest=False)
-                if target.exists() and not (target / "model.json").is_file():
-                    shutil.rmtree(target, ignore_errors=True)  # a broken leftover; never a complete copy that
-                    # another worker may be loading right now (several workers download the same champion)
-                try:
-                    inner.rename(target)
-                except OSError:
-                    if not (target / "model.json").is_file():  # not another worker winning the same download
-                        raise
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+            with self._download_lock(model, version):  # every worker of a home wants it at once: fetch it once
+                if not (target / "model.json").is_file():
+                    self._download(model, version, target)
         return LocalModel(model=model, version=version, directory=target, stage="champion")
+
+    @contextmanager
+    def _download_lock(self, model: str, version: str) -> Iterator[None]:
+        """Held while one process of this home downloads ``version``; the others wait, then use its copy."""
+        locks = self.cache_dir / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with (locks / f"{registered_name(model)}-v{version}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _download(self, model: str, version: str, target: Path) -> None:
+        """Download into a temporary directory, verify, then rename into place."""
+        import mlflow
+
+        mv = self._client().get_model_version(registered_name(model), version)
+        tmp = target.with_name(f"{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp.mkdir(parents=True)
+        try:
+            mlflow.artifacts.download_artifacts(artifact_uri=mv.source, dst_path=str(tmp))
+            inner = tmp / "model" if (tmp / "model" / "model.json").is_file() else tmp
+            try:
+                verify_artefacts(inner)
+            except ModelLoadFailed as exc:
+                exc.details = {"model": model, "version": version, **(exc.details or {})}
+                log.error("%s v%s failed verification after download: %s", model, version, exc.message)
+                raise
+            meta = ModelMetadata.read(inner)
+            meta.version = version
+            meta.write(inner, refresh_manifest=False)
+            if target.exists() and not (target / "model.json").is_file():
+                shutil.rmtree(target, ignore_errors=True)  # a broken leftover; never a complete copy that
+                # another worker may be loading right now (several workers download the same champion)
+            try:
+                inner.rename(target)
+            except OSError:
+                if not (target / "model.json").is_file():  # not another worker winning the same download
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def remember_champion(self, local: LocalModel) -> None:
         """Point the local champion cache at ``local`` (written atomically)."""
