@@ -131,9 +131,9 @@ def fast_valid(part: pd.DataFrame) -> np.ndarray:
     for col, bound in (("latitude", 90.0), ("longitude", 180.0)):
         if col in part.columns:
             missing = _missing(part[col])
-            values, plain = _floats(part[col], missing)
+            numbers, plain = _floats(part[col], missing)
             with np.errstate(invalid="ignore"):
-                ok &= plain & (missing | (np.abs(values) <= bound))
+                ok &= plain & (missing | (np.abs(numbers) <= bound))
     return ok
 
 

@@ -405,7 +405,7 @@ def _fast_sorted(frame: pd.DataFrame, pop: dict[str, Any], max_categories: int) 
     home_country = _running_mode(ucode, user_start, c_code)
     home_names = np.append(c_uniques, pop["home_country"]).astype(object)
     home = home_names[np.where(home_country >= 0, home_country, len(c_uniques))]
-    country_names = np.append(c_uniques, None).astype(object)[np.where(c_code >= 0, c_code, len(c_uniques))]
+    country_names = np.array([*c_uniques, None], dtype=object)[np.where(c_code >= 0, c_code, len(c_uniques))]
     foreign = np.array([c is not None and h is not None and c != h for c, h in zip(country_names, home,
                                                                                    strict=True)], dtype=float)
     cur_code, cur_uniques = pd.factorize(currency, sort=True)
