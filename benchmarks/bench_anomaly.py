@@ -216,7 +216,7 @@ def period_run(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]
     out["baseline"] = _period_summary(base_metrics, base_scores, kinds)
     unlabelled = train.drop(columns=["is_anomaly", "anomaly_kind"])
     for variant, data in (("no_labels", unlabelled), ("labels", train)):
-        trained = FAMILY.train(data, {"seed": seed})
+        trained = FAMILY.train(data, {**json.loads(args.params), "seed": seed})
         with tempfile.TemporaryDirectory() as tmp:
             FAMILY.save(trained, Path(tmp) / "m")
             predictor = FAMILY.load(Path(tmp) / "m")
@@ -318,6 +318,7 @@ def main() -> None:
     parser.add_argument("--thin-users", type=int, default=900)
     parser.add_argument("--thick-users", type=int, default=120)
     parser.add_argument("--thick-months", type=int, default=6)
+    parser.add_argument("--params", default="{}", help="--periods: JSON training parameters (ablations)")
     args = parser.parse_args()
     if args.periods:
         by_scenario = periods(args)
