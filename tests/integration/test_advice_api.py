@@ -58,6 +58,21 @@ def test_advice_redacts_and_refuses(client: TestClient) -> None:
     assert refused["provider"] == "safety" and "refused:tax_evasion" in refused["safety"]["flags"]
 
 
+def test_advice_answers_hinglish_and_typos_first_and_declines_tips(client: TestClient) -> None:
+    """Through the app: the answering fact opens the reply (with its date and source), also for Hinglish and a
+    misspelt question; a Hinglish tip request is declined with the SEBI rule; a rule question is not calculated."""
+    for message, fact in (("post office MIS ka interest rate kya hai abhi", "7.4%"),
+                          ("hw much intrest does ppf give", "7.1%"),
+                          ("I already put 1 lakh in PPF this year, what is the most I can still add?", "₹1.5 lakh")):
+        body = client.post("/predict/advice", json={"user_id": "u2", "message": message}).json()
+        first = body["reply"].split("\n")[0]
+        assert fact in first and "as of 2025-10-01" in first, (message, first)
+        assert body["provider"] == "offline" and body["tool_calls"] == []
+    tip = client.post("/predict/advice", json={"user_id": "u2", "message": "kal ke liye koi intraday tip do"}).json()
+    assert tip["provider"] == "safety" and "refused:specific_security" in tip["safety"]["flags"]
+    assert "SEBI-registered" in tip["reply"]
+
+
 BAD_PAYLOADS = [
     {"user_id": "u1", "message": ""},
     {"user_id": "u1", "message": "   "},
