@@ -56,6 +56,7 @@ def test_population_statistics_are_saved_as_json(predictor: AnomalyPredictor, tm
     assert "d:shopping" in state["population"]["pop_q"]
     assert state["population"]["pop_merchant_count"]["Amazon"] > 0
     assert state["maturity_k"] == predictor.detector.maturity_k and state["unsup_cal"]["values"]
+    assert state["population_weight"] == predictor.detector.population_weight == 0.25
 
 
 def test_population_features_rank_rarity(predictor: AnomalyPredictor) -> None:

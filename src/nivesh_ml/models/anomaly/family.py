@@ -192,7 +192,7 @@ class AnomalyFamily(ModelFamily):
                                                            "max_samples": options.max_samples,
                                                            "max_features": options.max_features}, seed)
         detector = Detector(forest=forest, population=population, reference=reference, blend=options.blend,
-                            maturity_k=options.maturity_k)
+                            maturity_k=options.maturity_k, population_weight=options.population_weight)
         x_val, _, _ = frame_features(val_part, population)
         dev_val, forest_val, rule_val = detector.components(x_val)
         history_val = history_sizes(x_val)
@@ -217,7 +217,8 @@ class AnomalyFamily(ModelFamily):
             name=self.name,
             params={"target_fpr": target_fpr, "n_estimators": forest.n_estimators, "blend": detector.blend,
                     "max_samples": forest.max_samples, "max_features": forest.max_features,
-                    "combiner": requested, "maturity_k": detector.maturity_k},
+                    "combiner": requested, "maturity_k": detector.maturity_k,
+                    "population_weight": detector.population_weight},
             feature_schema={"features": list(FEATURE_NAMES), "input": "transaction (DESIGN.md §4) + user profile"},
             metrics={f"validation_{k}": v for k, v in validation.items() if isinstance(v, int | float)},
             extra={"threshold": detector.threshold, "target_fpr": target_fpr, "combiner": combiner,

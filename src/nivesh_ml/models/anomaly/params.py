@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nivesh_ml.models.anomaly.model import DEFAULT_MATURITY_K
+from nivesh_ml.models.anomaly.model import DEFAULT_MATURITY_K, DEFAULT_POPULATION_WEIGHT
 from nivesh_ml.models.options import check_ranges, parse_options
 
 COMBINERS = ("auto", "fisher")
@@ -25,6 +25,7 @@ class AnomalyParams:
     max_features: float = 1.0
     blend: bool = True  # Fisher blend of forest and rule tail probabilities (False: the forest alone)
     maturity_k: float = DEFAULT_MATURITY_K  # history length at which own deviations and population weigh equally
+    population_weight: float = DEFAULT_POPULATION_WEIGHT  # scale of the population evidence for a newcomer
 
     def __post_init__(self) -> None:
         check_ranges("anomaly", self, {
@@ -32,7 +33,7 @@ class AnomalyParams:
             "combiner": self.combiner in COMBINERS, "validation": 0 < self.validation < 1,
             "n_estimators": self.n_estimators >= 1, "max_samples": self.max_samples >= 2,
             "max_features": 0 < self.max_features <= 1,
-            "maturity_k": self.maturity_k >= 0,
+            "maturity_k": self.maturity_k >= 0, "population_weight": 0 <= self.population_weight <= 1,
         })
 
     @classmethod
