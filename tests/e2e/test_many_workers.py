@@ -1,14 +1,17 @@
-"""Two servers with two workers each, one Redis, one home: they behave as one service.
+"""Two servers with two workers each, one Redis, one real ``mlflow server``: they behave as one service.
 
 A promotion through the CLI reaches all four workers within 5 s (Redis pub/sub; the alias poll is set far
 beyond that so only the message can explain it); a scrape of either server reports the requests of both its
-workers; every worker logs masked JSON. The registry is MLflow on the shared home's SQLite database.
+workers; every worker logs masked JSON. The registry is an ``mlflow server`` process (SQLite backend store, local
+artefact destination served by it) that the servers and the CLI reach over HTTP; the servers share one home
+(its registry cache).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,9 +25,9 @@ import pytest
 from nivesh_ml.config import Settings
 from nivesh_ml.models import get_family
 from nivesh_ml.models.base import ModelMetadata
+from nivesh_ml.pipelines.training import train_model
 from nivesh_ml.registry import ModelRegistry
 from tests.conftest import free_port
-from tests.promoted import promoted_home
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -40,8 +43,9 @@ NO_KEYS_NOTICE = "No API keys configured (NIVESH_API_KEYS): serving on loopback 
 class Fleet:
     """The servers under test, and every response received from each (what its counter must equal)."""
 
-    def __init__(self, ports: list[int], logs: list[Path], redis_url: str) -> None:
+    def __init__(self, ports: list[int], logs: list[Path], redis_url: str, tracking_uri: str) -> None:
         self.redis_url = redis_url
+        self.tracking_uri = tracking_uri
         self.ports = ports
         self.logs = logs
         self.sent: Counter[int] = Counter()
@@ -59,29 +63,64 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A home with intent v1 champion and v2 registered (not promoted)."""
-    path, _ = promoted_home(tmp_path_factory, "intent", TINY_INTENT)
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``mlflow server``: SQLite backend store, artefacts in a local directory it serves."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    log_path = root / "server.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("mlflow")), "server",
+                                 "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+                                 "--artifacts-destination", str(root / "artifacts"),
+                                 "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "mlflow server did not answer /health"
+            try:
+                if httpx.get(f"{uri}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        yield uri
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the CLI and the uvicorn workers it started (its own session)
+        proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, tracking_uri: str) -> tuple[Path, str]:
+    """A home whose registry is the mlflow server: intent v1 champion, v2 registered (not promoted)."""
+    path = tmp_path_factory.mktemp("intent-home") / "var"
+    settings = Settings(home=path, mlflow_tracking_uri=tracking_uri)
+    result = train_model(settings, "intent", None, TINY_INTENT, promote=True)
+    assert result.promotion and result.promotion["promoted"], result.promotion
+    assert not (path / "mlflow.db").exists()  # the registry is the server, not the home's SQLite
     source = next((path / "models" / "runs").glob("intent-*"))  # v2: the same artefacts, registered again
-    second = ModelRegistry(Settings(home=path)).log_model(get_family("intent"), source, ModelMetadata.read(source))
+    second = ModelRegistry(settings).log_model(get_family("intent"), source, ModelMetadata.read(source))
     return path, second.version
 
 
 @pytest.fixture
-def fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
+def fleet(home: tuple[Path, str], tracking_uri: str, clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
     """Two servers that can learn of a promotion quickly only through pub/sub (their poll is 600 s)."""
-    yield from _fleet(home[0], clean_redis, tmp_path, poll_s=600)
+    yield from _fleet(home[0], tracking_uri, clean_redis, tmp_path, poll_s=600)
 
 
 @pytest.fixture
-def polling_fleet(home: tuple[Path, str], clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
+def polling_fleet(home: tuple[Path, str], tracking_uri: str, clean_redis: str, tmp_path: Path) -> Iterator[Fleet]:
     """Two servers that poll every 2 s and listen on a channel nobody publishes to (pub/sub out of play)."""
-    yield from _fleet(home[0], clean_redis, tmp_path, poll_s=POLL_S, channel="nivesh:nobody-publishes-here")
+    yield from _fleet(home[0], tracking_uri, clean_redis, tmp_path, poll_s=POLL_S,
+                      channel="nivesh:nobody-publishes-here")
 
 
-def _fleet(home: Path, redis_url: str, tmp_path: Path, poll_s: float,
+def _fleet(home: Path, tracking_uri: str, redis_url: str, tmp_path: Path, poll_s: float,
            channel: str = "nivesh:champions") -> Iterator[Fleet]:
     env = {**os.environ, "NIVESH_HOME": str(home), "NIVESH_REDIS_URL": redis_url,
+           "NIVESH_MLFLOW_TRACKING_URI": tracking_uri,
            "NIVESH_SERVER__CHAMPION_POLL_S": str(poll_s), "NIVESH_SERVER__CHAMPION_CHANNEL": channel,
            "NIVESH_LOG_LEVEL": "INFO", "NIVESH_SERVER__LOG_JSON": "true", "HF_HUB_OFFLINE": "1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -93,7 +132,7 @@ def _fleet(home: Path, redis_url: str, tmp_path: Path, poll_s: float,
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "nivesh_ml.cli", "serve", "--workers", "2", "--port", str(port),
                  "--no-bootstrap"], env=env, stdout=subprocess.DEVNULL, stderr=stderr))
-    fleet = Fleet(ports, logs, redis_url)
+    fleet = Fleet(ports, logs, redis_url, tracking_uri)
     try:
         for port, proc in zip(ports, procs, strict=True):
             _wait_ready(fleet, port, proc)
@@ -138,7 +177,8 @@ def _workers(fleet: Fleet, tries: int = 400) -> dict[int, int]:
 def _promote_and_watch(fleet: Fleet, home: Path, version: str, workers: dict[int, int], within_s: float) -> None:
     """``nivesh-ml models promote intent <version> --force``, then every worker must serve it ``within_s``."""
     cli = subprocess.run([sys.executable, "-m", "nivesh_ml.cli", "models", "promote", "intent", version, "--force"],
-                         env={**os.environ, "NIVESH_HOME": str(home), "NIVESH_REDIS_URL": fleet.redis_url},
+                         env={**os.environ, "NIVESH_HOME": str(home), "NIVESH_REDIS_URL": fleet.redis_url,
+                              "NIVESH_MLFLOW_TRACKING_URI": fleet.tracking_uri},
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr
     promoted_at = time.monotonic()
@@ -150,7 +190,9 @@ def _promote_and_watch(fleet: Fleet, home: Path, version: str, workers: dict[int
         if len(versions) == 4 and set(versions.values()) == {version}:
             break
         time.sleep(0.02)
-    assert versions == {pid: version for pid in workers}, f"within {within_s}s: {versions}"
+    if versions != {pid: version for pid in workers}:
+        said = [line for path in fleet.logs for line in path.read_text().splitlines() if "intent" in line]
+        raise AssertionError(f"within {within_s}s: {versions}; the servers logged:\n" + "\n".join(said[-20:]))
 
 
 def _requests_counted(fleet: Fleet, port: int) -> float:
@@ -202,7 +244,8 @@ def test_two_servers_of_two_workers_behave_as_one_service(fleet: Fleet, home: tu
 def test_without_pub_sub_every_worker_follows_within_one_poll(polling_fleet: Fleet,
                                                                home: tuple[Path, str]) -> None:
     workers = _workers(polling_fleet)
-    current = ModelRegistry(Settings(home=home[0])).champion_version("intent")
+    current = ModelRegistry(Settings(home=home[0], mlflow_tracking_uri=polling_fleet.tracking_uri)
+                            ).champion_version("intent")
     target = "1" if current == home[1] else home[1]
     # One poll interval, plus the same allowance for loading as with pub/sub.
     _promote_and_watch(polling_fleet, home[0], target, workers, POLL_S + PROPAGATION_S)
