@@ -53,7 +53,8 @@ with TestClient(worker.create_app(Settings(home=sys.argv[1]))) as client:
     ready = client.get("/ready").status_code
     on_need = [m for m in json.loads(sys.argv[2]) if m in sys.modules]
     print(json.dumps({"import_s": round(imported - began, 2), "start_up_s": round(time.perf_counter() - imported, 2),
-                      "ready": ready, "modules": len(sys.modules), "on_need_loaded": on_need}))
+                      "cpu_s": round(time.process_time(), 2), "ready": ready, "modules": len(sys.modules),
+                      "on_need_loaded": on_need}))
 """
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
@@ -63,6 +64,21 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children (less sensitive to a busy machine than wall time)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in [pid, *children(pid)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return round(total, 2)
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.is_file() else []
 
 
 def import_profile(home: Path) -> dict[str, Any]:
@@ -82,8 +98,8 @@ def import_profile(home: Path) -> dict[str, Any]:
             "top_packages_s": {name: round(us / 1e6, 2) for name, us in by_package.most_common(12)}}
 
 
-def start(home: Path, workers: int) -> tuple[str, subprocess.Popen[bytes], float, list[int]]:
-    """Start a server; returns its URL, process, seconds to ready and the worker pids."""
+def start(home: Path, workers: int) -> tuple[str, subprocess.Popen[bytes], float, list[int], float]:
+    """Start a server; returns its URL, process, seconds to ready, the worker pids and CPU seconds used by then."""
     port = load.free_port()
     env = {**os.environ, "NIVESH_HOME": str(home), "NIVESH_LOG_LEVEL": "WARNING"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -106,7 +122,7 @@ def start(home: Path, workers: int) -> tuple[str, subprocess.Popen[bytes], float
                                                          in ready.json()["not_ready"].values())):
             pids.add(served["pid"])
             if len(pids) == workers:
-                return url, proc, round(time.monotonic() - began, 2), sorted(pids)
+                return url, proc, round(time.monotonic() - began, 2), sorted(pids), cpu_s(proc.pid)
         time.sleep(0.05)
     stop(proc)
     sys.exit(f"server with {workers} worker(s) did not become ready (exit status {proc.returncode})")
@@ -123,13 +139,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def run(home: Path, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     """``args.starts`` starts (median start-to-ready), the last one loaded with the mixed load."""
-    ready_times = []
+    ready_times, cpu_times = [], []
     for _ in range(args.starts - 1):
-        _, proc, ready_s, _ = start(home, workers)
+        _, proc, ready_s, _, cpu = start(home, workers)
         ready_times.append(ready_s)
+        cpu_times.append(cpu)
         stop(proc)
-    url, proc, ready_s, pids = start(home, workers)
+    url, proc, ready_s, pids, cpu = start(home, workers)
     ready_times.append(ready_s)
+    cpu_times.append(cpu)
     try:
         after_start = {pid: rss_mb(pid) for pid in pids}
         load_args = argparse.Namespace(api_key=None, concurrency=args.concurrency, requests=args.requests,
@@ -139,7 +157,7 @@ def run(home: Path, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         stop(proc)
     return {"workers": workers, "start_to_ready_s": ready_times,
-            "start_to_ready_median_s": round(statistics.median(ready_times), 2),
+            "start_to_ready_median_s": round(statistics.median(ready_times), 2), "cpu_s_to_ready": cpu_times,
             "rss_mb_after_start": after_start, "rss_mb_after_load": after_load, "endpoints": result["endpoints"],
             "levels": [{k: level[k] for k in ("concurrency", "requests", "seconds", "rps", "errors")}
                        | {"errors_by_status": errors_by_status(level)} for level in result["levels"]]}
@@ -157,14 +175,16 @@ def table(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -> str:
     if profile is not None:
         lines += [f"import profile: {profile['importtime_self_s']} s summed import time (-X importtime), "
                   f"{profile['modules']} modules, import {profile['import_s']} s + start-up {profile['start_up_s']} s "
+                  f"= {profile['cpu_s']} CPU-s "
                   f"(/ready {profile['ready']}); on-need libraries loaded: {profile['on_need_loaded'] or 'none'}",
                   "  top: " + ", ".join(f"{k} {v}" for k, v in profile["top_packages_s"].items()), ""]
-    lines += ["| workers | start to ready, median (runs) | RSS per worker after start | after the load "
-              "| requests | req/s | non-2xx |", "|---|---|---|---|---|---|---|"]
+    lines += ["| workers | start to ready, median (runs) | CPU-s to ready | RSS per worker after start "
+              "| after the load | requests | req/s | non-2xx |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         starts = ", ".join(map(str, r["start_to_ready_s"]))
         for level in r["levels"]:
             lines.append(f"| {r['workers']} | {r['start_to_ready_median_s']} s ({starts})"
+                         f" | {statistics.median(r['cpu_s_to_ready'])}"
                          f" | {', '.join(f'{v:.0f}' for v in r['rss_mb_after_start'].values())} MB"
                          f" | {', '.join(f'{v:.0f}' for v in r['rss_mb_after_load'].values())} MB"
                          f" | {level['requests']} (c={level['concurrency']}) | {level['rps']}"
