@@ -165,3 +165,13 @@ def test_a_serving_worker_never_imports_torch_or_transformers(tmp_path: Path) ->
                           timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[] True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_a_worker_limits_its_malloc_arenas() -> None:
+    """The worker module sets M_ARENA_MAX through glibc's mallopt when it is imported (RSS flat under threads)."""
+    probe = "import nivesh_ml.serving.worker as w; print(w.limit_malloc_arenas())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1:] == ["True"]
