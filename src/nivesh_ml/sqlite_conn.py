@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def open_wal(path: Path, schema: str, timeout_s: float, incremental_vacuum: bool
     conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
     if incremental_vacuum:
         conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file, before any table
-    conn.execute("PRAGMA journal_mode=WAL")
+    _ensure_wal(conn, timeout_s)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(schema)
     if incremental_vacuum and conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
@@ -30,3 +31,18 @@ def open_wal(path: Path, schema: str, timeout_s: float, incremental_vacuum: bool
         with suppress(sqlite3.OperationalError):
             conn.execute("VACUUM")
     return conn
+
+
+def _ensure_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch to WAL unless the file already is. SQLite answers a journal-mode change that races another
+    connection's with "database is locked" at once, without its busy handler: retried here within ``timeout_s``
+    (the first connection to a new file wins; the others then find it in WAL already)."""
+    deadline = time.monotonic() + timeout_s
+    while str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
