@@ -241,9 +241,7 @@ class TransactionRepository:
         """
         new = {user: [_compact(t, fp) for t, fp in zip(rows, fingerprints(rows), strict=True)]
                for user, rows in batches.items()}
-        keys: list[RecordKey] = []
-        for user in batches:
-            keys += [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]
+        keys = self._record_keys(batches)
         summaries: dict[str, IngestSummary] = {}
 
         def apply(current: dict[RecordKey, Record | None]) -> dict[RecordKey, Record]:
@@ -265,6 +263,11 @@ class TransactionRepository:
             self.store.update_many(keys, apply, ttl_s=self.ttl_s)
         return summaries
 
+    def _record_keys(self, users: Iterable[str]) -> list[RecordKey]:
+        """The history key and every updater's key of each user: what one batched write locks."""
+        return [key for user in users
+                for key in [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]]
+
     def ingest_prepared(self, batches: Mapping[str, PreparedUser]) -> dict[str, IngestSummary]:
         """:meth:`ingest_many` for rows already in stored form: one batched store write for many users.
 
@@ -276,9 +279,7 @@ class TransactionRepository:
         Raises:
             StoreUnavailable, StoreBusy: the store failed or its write lock was not had in time.
         """
-        keys: list[RecordKey] = []
-        for user in batches:
-            keys += [(_HISTORY_NS, user), *((u.namespace, user) for u in self.updaters)]
+        keys = self._record_keys(batches)
         summaries: dict[str, IngestSummary] = {}
 
         def apply(current: dict[RecordKey, Record | None]) -> dict[RecordKey, Record]:
