@@ -54,3 +54,56 @@ class GazetteerTags:
 def make_gazetteer_tags(nlp: Language, name: str, kinds: list[str]) -> GazetteerTags:
     """The gazetteer-hint component (config: which rule kinds mark tokens)."""
     return GazetteerTags(tuple(kinds))
+
+
+MERCHANT_GAZETTEER_COMPONENT = "nivesh_merchant_gazetteer"
+# Aliases of the merchant table that are everyday words or too short to be a merchant on their own in free text:
+# they stay model hints (TAG) but the gazetteer does not propose them.
+_AMBIGUOUS_ALIASES = frozenset({"metro", "shell", "subway", "apple", "audible", "kindle", "youtube", "vi", "mmt",
+                                "psn", "ccd", "igl", "mgl", "cred", "apollo", "prime video", "vodafone", "inox"})
+
+
+class MerchantGazetteer:
+    """Proposes MERCHANT spans for names in the merchant table (``merchants.MERCHANTS``, case-insensitive).
+
+    Runs after the statistical model: a table name becomes a MERCHANT where the model left its tokens outside
+    every entity, or where the model's MERCHANT spans there are fragments of it ("FINANCE LTD" inside "BAJAJ
+    FINANCE LTD"). Every other entity the model found is kept: the table never contradicts a MONEY, DATE,
+    ACCOUNT or CATEGORY span, nor a MERCHANT span that reaches beyond the name. One ``PhraseMatcher`` pass on the
+    lower-cased tokens: linear in the text.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        from nivesh_ml.models.ner.merchants import MERCHANTS
+
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        aliases = {a.lower() for name, _, more in MERCHANTS for a in (name, *more)}
+        keep = sorted(a for a in aliases if len(a) >= 3 and a not in _AMBIGUOUS_ALIASES)
+        self.matcher.add("MERCHANT", [nlp.make_doc(a) for a in keep])
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self.matcher(doc, as_spans=True)
+        if not matches:
+            return doc
+        ents = list(doc.ents)
+        changed = False
+        for span in filter_spans(matches):
+            overlapping = [e for e in ents if e.start < span.end and span.start < e.end]
+            if any(e.label_ != "MERCHANT" or e.start < span.start or e.end > span.end for e in overlapping):
+                continue
+            if len(overlapping) == 1 and (overlapping[0].start, overlapping[0].end) == (span.start, span.end):
+                continue
+            ents = [e for e in ents if e not in overlapping]
+            ents.append(Span(doc, span.start, span.end, label="MERCHANT"))
+            changed = True
+        if changed:
+            doc.ents = sorted(ents, key=lambda s: s.start)
+        return doc
+
+
+@Language.factory(MERCHANT_GAZETTEER_COMPONENT)
+def make_merchant_gazetteer(nlp: Language, name: str) -> MerchantGazetteer:
+    """The merchant-table gazetteer (no config: the table is ``merchants.MERCHANTS``)."""
+    return MerchantGazetteer(nlp)

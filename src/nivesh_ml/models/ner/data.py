@@ -26,6 +26,8 @@ class NerExample:
 
     text: str
     entities: tuple[tuple[int, int, str], ...] = field(default_factory=tuple)
+    # Template-generated (models/ner/synthetic.py) rather than hand-written: training samples these per epoch.
+    generated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSONL record of this example."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ class NerFamily(ModelFamily):
         if data is None:
             train_path, holdout_path = bundled_path(TRAIN_FILE), bundled_path(HOLDOUT_FILE)
             international = bundled_path(INTERNATIONAL_TRAIN_FILE)
-            train = [*load_ner_jsonl(train_path), *load_ner_jsonl(international)]
+            generated = [replace(ex, generated=True) for ex in load_ner_jsonl(international)]
+            train = [*load_ner_jsonl(train_path), *generated]
             return Prepared(train=train, evaluation=load_ner_jsonl(holdout_path),
                             data_hash=file_sha256(train_path, international, holdout_path),
                             source=f"bundled:{TRAIN_FILE}+{INTERNATIONAL_TRAIN_FILE}")
@@ -51,7 +53,8 @@ class NerFamily(ModelFamily):
         examples: list[NerExample] = list(dataset)
         rest, dev = (split_examples(examples, options.seed + 1, options.dev_fraction)
                      if options.dev_fraction > 0 and len(examples) >= 10 else (examples, []))
-        nlp, info = train_pipeline(rest, dev, options)
+        nlp, info = train_pipeline([ex for ex in rest if not ex.generated], dev, options,
+                                   generated=[ex for ex in rest if ex.generated])
         metrics: dict[str, Any] = {}
         if info["best_dev_micro_f1"] is not None:
             metrics["dev_micro_f1"] = info["best_dev_micro_f1"]

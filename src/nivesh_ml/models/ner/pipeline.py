@@ -3,7 +3,8 @@
 Default (chosen by dev/CV F1, docs/benchmarks/ner.md): blank English tokenizer → rule hints in ``TAG`` →
 regex rules for currency amounts and masked cards (preset entities the model respects) → CNN tok2vec + NER
 (embedding NORM, PREFIX, SUFFIX, SHAPE and the hint) → trimming of edge punctuation → the MONEY/DATE grammar
-layer (grammar.py: proposes MONEY/DATE spans and drops model fragments it rejects).
+layer (grammar.py: proposes MONEY/DATE spans and drops model fragments it rejects) → the merchant gazetteer
+(components.py: merchant-table names the model left outside every entity or cut into fragments).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from spacy.training import Example
 from spacy.util import compounding, fix_random_seed, minibatch
 
 from nivesh_ml.errors import InvalidInput
-from nivesh_ml.models.ner.components import GAZETTEER_COMPONENT, TRIM_COMPONENT
+from nivesh_ml.models.ner.components import GAZETTEER_COMPONENT, MERCHANT_GAZETTEER_COMPONENT, TRIM_COMPONENT
 from nivesh_ml.models.ner.data import NerExample, labels_of
 from nivesh_ml.models.ner.grammar import GRAMMAR_COMPONENT
 from nivesh_ml.models.ner.metrics import span_scores
@@ -50,6 +51,9 @@ class NerParams:
     gazetteers: str = ""
     hints: str = "merchant,category,date,account"
     dev_fraction: float = 0.15
+    # Template-generated sentences drawn afresh each epoch (0: all of them every epoch). The hand-written
+    # sentences are all used every epoch; a fresh sample keeps the generated phrasing from outweighing them.
+    generated_per_epoch: int = 500
     seed: int = 42
 
     @classmethod
@@ -79,7 +83,8 @@ class NerParams:
                   "hidden_width": 8 <= self.hidden_width <= 1024, "rules": self.rules in RULE_MODES,
                   "gazetteers": set(self.gazetteer_kinds()) <= {"merchant", "category"},
                   "hints": set(self.hint_kinds()) <= set(ALL_KINDS),
-                  "dev_fraction": 0.0 <= self.dev_fraction < 0.5}
+                  "dev_fraction": 0.0 <= self.dev_fraction < 0.5,
+                  "generated_per_epoch": 0 <= self.generated_per_epoch <= 1_000_000}
         for name, ok in checks.items():
             if not ok:
                 raise InvalidInput(f"ner option {name}={getattr(self, name)!r} is out of range")
@@ -130,6 +135,7 @@ def build_nlp(labels: Sequence[str], params: NerParams) -> Language:
         _add_ruler(nlp, params)  # rules fill only the gaps the model left: they never overwrite a predicted entity
     nlp.add_pipe(TRIM_COMPONENT)
     nlp.add_pipe(GRAMMAR_COMPONENT)  # the MONEY/DATE grammar decides the final MONEY and DATE spans
+    nlp.add_pipe(MERCHANT_GAZETTEER_COMPONENT)  # merchant-table names the model left out or cut
     return nlp
 
 
@@ -158,23 +164,30 @@ def score(nlp: Language, examples: Sequence[NerExample]) -> dict[str, Any]:
     return span_scores([ex.entities for ex in examples], predicted)
 
 
-def train_pipeline(train: Sequence[NerExample], dev: Sequence[NerExample],
-                   params: NerParams) -> tuple[Language, dict[str, Any]]:
-    """Train with a seeded shuffle; keep the epoch with the best dev micro-F1 (patience-based stop)."""
-    if not train:
+def train_pipeline(train: Sequence[NerExample], dev: Sequence[NerExample], params: NerParams,
+                   generated: Sequence[NerExample] = ()) -> tuple[Language, dict[str, Any]]:
+    """Train with a seeded shuffle; keep the epoch with the best dev micro-F1 (patience-based stop).
+
+    ``generated`` (template sentences) are trained on next to ``train``: ``params.generated_per_epoch`` of them,
+    drawn afresh each epoch (all of them when it is 0 or larger than their number).
+    """
+    if not train and not generated:
         raise InvalidInput("no training sentences")
     fix_random_seed(params.seed)
     rng = random.Random(params.seed)
-    nlp = build_nlp(labels_of([*train, *dev]), params)
-    examples = [to_example(nlp, ex) for ex in train]
+    nlp = build_nlp(labels_of([*train, *generated, *dev]), params)
+    written = [to_example(nlp, ex) for ex in train]
+    extra = [to_example(nlp, ex) for ex in generated]
+    per_epoch = len(extra) if params.generated_per_epoch <= 0 else min(params.generated_per_epoch, len(extra))
     started = time.perf_counter()
     with nlp.select_pipes(enable=["ner"]):
-        optimizer = nlp.initialize(lambda: examples)
+        optimizer = nlp.initialize(lambda: [*written, *extra])
     ner = nlp.get_pipe("ner")
     assert isinstance(ner, EntityRecognizer)
     history: list[dict[str, Any]] = []
     best_f1, best_bytes, stale = -1.0, ner.to_bytes(), 0
     for epoch in range(1, params.epochs + 1):
+        examples = [*written, *(rng.sample(extra, per_epoch) if per_epoch < len(extra) else extra)]
         rng.shuffle(examples)
         losses: dict[str, float] = {}
         with nlp.select_pipes(enable=["ner"]):
@@ -192,7 +205,8 @@ def train_pipeline(train: Sequence[NerExample], dev: Sequence[NerExample],
     ner.from_bytes(best_bytes)
     info: dict[str, Any] = {"history": history, "best_dev_micro_f1": best_f1 if dev else None,
             "epochs_run": len(history), "train_seconds": round(time.perf_counter() - started, 2),
-            "n_train": len(train), "n_dev": len(dev)}
+            "n_train": len(train), "n_generated": len(generated), "generated_per_epoch": per_epoch,
+            "n_dev": len(dev)}
     if dev:
         info["dev"] = score(nlp, dev)
     return nlp, info
