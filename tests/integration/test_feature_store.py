@@ -66,6 +66,28 @@ def test_update_is_atomic_under_concurrency(store: OnlineStore) -> None:
     assert store.get("counter", "u1") == {"n": 200}
 
 
+def test_update_decided_on_stale_records_is_decided_again(store: OnlineStore, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    """A writer that came in between the read and the write is not overwritten: ``fn`` runs again on what it
+    wrote (SQLite decides outside the write lock, Redis between WATCH and EXEC)."""
+    other: OnlineStore = SQLiteStore(tmp_path / "fs.db") if isinstance(store, SQLiteStore) \
+        else RedisStore(request.getfixturevalue("clean_redis"))
+    store.put("p", "u1", {"n": 1, "by": []})
+    calls: list[dict[str, object] | None] = []
+
+    def add_mine(cur: dict[str, object] | None) -> dict[str, object]:
+        calls.append(cur)
+        if len(calls) == 1:  # another process writes after our read, before our write
+            other.put("p", "u1", {"n": 10, "by": ["other"]})
+        assert cur is not None
+        return {"n": int(str(cur["n"])) + 1, "by": [*list(cur["by"]), "me"]}  # type: ignore[call-overload]
+
+    store.update("p", "u1", add_mine)
+    other.close()
+    assert [c["n"] for c in calls if c] == [1, 10]
+    assert store.get("p", "u1") == {"n": 11, "by": ["other", "me"]}
+
+
 def test_update_exception_leaves_record_unchanged(store: OnlineStore) -> None:
     store.put("p", "u1", {"n": 1})
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from nivesh_ml.errors import StoreBusy, StoreUnavailable
+from nivesh_ml.features.codec import decode, encode
 from nivesh_ml.features.store import ManyUpdater, OnlineStore, Record, RecordKey, check_written_keys
 from nivesh_ml.redis_conn import UNAVAILABLE_ERRORS, RedisError, WatchError, redis_client
 
@@ -37,18 +37,18 @@ class RedisStore(OnlineStore):
     def get(self, namespace: str, key: str) -> Record | None:
         with self._guard() as r:
             raw = r.get(self._key(namespace, key))
-        return json.loads(raw) if raw else None
+        return decode(raw) if raw else None
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record | None]:
         if not keys:
             return {}
         with self._guard() as r:
             values = r.mget([self._key(namespace, k) for k in keys])
-        return {k: (json.loads(v) if v else None) for k, v in zip(keys, values, strict=True)}
+        return {k: (decode(v) if v else None) for k, v in zip(keys, values, strict=True)}
 
     def put(self, namespace: str, key: str, value: Record, ttl_s: int | None = None) -> None:
         with self._guard() as r:
-            r.set(self._key(namespace, key), json.dumps(value), ex=ttl_s)
+            r.set(self._key(namespace, key), encode(value), ex=ttl_s)
 
     def update_many(self, keys: Sequence[RecordKey], fn: ManyUpdater,
                     ttl_s: int | None = None) -> dict[RecordKey, Record]:
@@ -58,14 +58,14 @@ class RedisStore(OnlineStore):
                 try:
                     pipe.watch(*full.values())
                     raws = pipe.mget(list(full.values()))
-                    new = fn({k: (json.loads(raw) if raw else None) for k, raw in zip(full, raws, strict=True)})
+                    new = fn({k: (decode(raw) if raw else None) for k, raw in zip(full, raws, strict=True)})
                     check_written_keys(keys, new)
                     if not new:
                         pipe.unwatch()
                         return new
                     pipe.multi()  # everything below is sent and applied as one MULTI/EXEC, or not at all
                     for k, value in new.items():
-                        pipe.set(full[k], json.dumps(value), ex=ttl_s)
+                        pipe.set(full[k], encode(value), ex=ttl_s)
                     pipe.execute()
                     return new
                 except WatchError:

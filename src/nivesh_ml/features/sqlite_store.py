@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -11,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nivesh_ml.errors import StoreBusy, StoreUnavailable
+from nivesh_ml.features.codec import decode, encode_text
 from nivesh_ml.features.store import ManyUpdater, OnlineStore, Record, RecordKey, check_written_keys
 from nivesh_ml.sqlite_conn import open_wal
 
@@ -73,7 +73,7 @@ class SQLiteStore(OnlineStore):
                 "SELECT value FROM records WHERE namespace=? AND key=? AND (expires_at IS NULL OR expires_at>?)",
                 (namespace, key, time.time()),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return decode(row[0]) if row else None
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record | None]:
         out: dict[str, Record | None] = dict.fromkeys(keys)
@@ -87,34 +87,36 @@ class SQLiteStore(OnlineStore):
                     "AND (expires_at IS NULL OR expires_at>?)",
                     (namespace, *chunk, now),
                 ).fetchall()
-                out.update({k: json.loads(v) for k, v in rows})
+                out.update({k: decode(v) for k, v in rows})
         return out
 
     def put(self, namespace: str, key: str, value: Record, ttl_s: int | None = None) -> None:
         with self._guard() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO records(namespace, key, value, expires_at) VALUES (?,?,?,?)",
-                (namespace, key, json.dumps(value), self._expiry(ttl_s)),
+                (namespace, key, encode_text(value), self._expiry(ttl_s)),
             )
 
     def update_many(self, keys: Sequence[RecordKey], fn: ManyUpdater,
                     ttl_s: int | None = None) -> dict[RecordKey, Record]:
+        """Optimistic, like Redis's WATCH: ``fn`` runs (and its records are encoded) before the write lock is
+        taken; under the lock the records are read again and, if any changed meanwhile, ``fn`` runs again there.
+        What is written is therefore always ``fn`` of the records as they are at the write, while the lock is
+        held only for the check and the write: several writers (a backfill's workers) overlap their work."""
+        keys = list(keys)
+        with self._guard() as conn:
+            seen = self._raw(conn, keys)
+        new, rows = self._apply(keys, fn, seen)
         with self._guard() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                now = time.time()
-                current: dict[RecordKey, Record | None] = {}
-                for namespace, key in keys:
-                    row = conn.execute("SELECT value, expires_at FROM records WHERE namespace=? AND key=?",
-                                       (namespace, key)).fetchone()
-                    live = row is not None and (row[1] is None or row[1] > now)
-                    current[(namespace, key)] = json.loads(row[0]) if live else None
-                new = fn(current)
-                check_written_keys(keys, new)
+                now_raw = self._raw(conn, keys)
+                if now_raw != seen:  # another writer came first: decide again on what is there now
+                    new, rows = self._apply(keys, fn, now_raw)
                 expiry = self._expiry(ttl_s)
                 conn.executemany(
                     "INSERT OR REPLACE INTO records(namespace, key, value, expires_at) VALUES (?,?,?,?)",
-                    [(namespace, key, json.dumps(value), expiry) for (namespace, key), value in new.items()],
+                    [(namespace, key, value, expiry) for namespace, key, value in rows],
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -122,6 +124,28 @@ class SQLiteStore(OnlineStore):
                     conn.execute("ROLLBACK")
                 raise
         return new
+
+    @staticmethod
+    def _raw(conn: sqlite3.Connection, keys: Sequence[RecordKey]) -> list[tuple[str, float | None] | None]:
+        """Each key's stored value and expiry as SQLite holds them (``None``: no row)."""
+        out: list[tuple[str, float | None] | None] = []
+        for namespace, key in keys:
+            row = conn.execute("SELECT value, expires_at FROM records WHERE namespace=? AND key=?",
+                               (namespace, key)).fetchone()
+            out.append(None if row is None else (row[0], row[1]))
+        return out
+
+    @staticmethod
+    def _apply(keys: Sequence[RecordKey], fn: ManyUpdater, raw: Sequence[tuple[str, float | None] | None],
+               ) -> tuple[dict[RecordKey, Record], list[tuple[str, str, str]]]:
+        """``fn`` of the live records in ``raw``, and its records encoded for the write."""
+        now = time.time()
+        current: dict[RecordKey, Record | None] = {
+            k: decode(r[0]) if r is not None and (r[1] is None or r[1] > now) else None
+            for k, r in zip(keys, raw, strict=True)}
+        new = fn(current)
+        check_written_keys(keys, new)
+        return new, [(namespace, key, encode_text(value)) for (namespace, key), value in new.items()]
 
     def delete(self, namespace: str, key: str) -> None:
         with self._guard() as conn:
