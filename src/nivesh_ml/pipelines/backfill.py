@@ -72,15 +72,32 @@ def _missing(col: pd.Series) -> np.ndarray:
     return col.isna().to_numpy()
 
 
+# Every character ``str.isspace()`` holds (what ``str.strip()``, hence the schema, removes), as code point ranges;
+# tests/integration/test_batch.py checks the list against Python.
+STRIP_RANGES = ((0x9, 0xD), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+                (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000))
+_SPACE = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in STRIP_RANGES) + "]"
+_EDGE_SPACE = f"^{_SPACE}|{_SPACE}$"  # RE2 (linear time): a string that str.strip() would change
+
+
 def _plain_text(col: pd.Series, max_length: int) -> np.ndarray:
-    """Strings that the schema keeps as they are: 1..max_length characters, nothing to strip."""
-    obj = col.astype(object)
+    """Strings that the schema keeps as they are: 1..max_length characters, nothing to strip.
+
+    Checked in Arrow (C++, RE2) when the column converts to Arrow strings; else element by element in Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = col.to_numpy(dtype=object)
     try:
-        lengths = obj.str.len()
-        ok = lengths.between(1, max_length) & (obj.str.strip() == obj)
-    except AttributeError:  # no strings at all (e.g. a numeric column): every row one by one
-        return np.zeros(len(col), dtype=bool)
-    return ok.fillna(False).to_numpy(dtype=bool)
+        arr = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, ValueError, TypeError, UnicodeError):  # numbers, lone surrogates, ...
+        return np.fromiter((isinstance(v, str) and 1 <= len(v) <= max_length and v.strip() == v for v in values),
+                           dtype=bool, count=len(values))
+    lengths = pc.utf8_length(arr)
+    ok = pc.and_(pc.and_(pc.greater_equal(lengths, 1), pc.less_equal(lengths, max_length)),
+                 pc.invert(pc.match_substring_regex(arr, _EDGE_SPACE)))
+    return np.asarray(ok.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _floats(col: pd.Series, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +201,11 @@ def _iso(ts_us: np.ndarray) -> list[str]:
 
 
 def _none(values: np.ndarray) -> list[Any]:
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values.tolist()]
+    """The values as a list with ``None`` for every missing one (``None`` or NaN)."""
+    out = values.tolist()
+    for i in np.flatnonzero(pd.isna(values)).tolist():
+        out[i] = None
+    return out
 
 
 def prepared_users(rows: pd.DataFrame, max_categories: int | None) -> dict[str, PreparedUser]:
@@ -212,35 +233,38 @@ def prepared_users(rows: pd.DataFrame, max_categories: int | None) -> dict[str, 
     text = {c: _none(rows[c].to_numpy()) for c in (*_TEXT, "channel", "description")}
     lower = [c.lower() if c else None for c in text["category"]]
     lat, lon = _none(rows["latitude"].to_numpy()), _none(rows["longitude"].to_numpy())
+    ids = text["transaction_id"]
+    stored = [compact_record(*values) for values in zip(
+        ids, iso, amount_l, currency, direction, text["merchant"], lower, text["channel"], text["city"],
+        text["country"], lat, lon, strict=True)]
+    without_id = np.flatnonzero(np.fromiter((not v for v in ids), dtype=bool, count=len(ids)))
     out: dict[str, PreparedUser] = {}
     for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
         user = str(users[start])
-        span = range(start, end)
+        records = stored[start:end]
         seen: Counter[str] = Counter()
-        records = []
-        for i in span:
-            fp = None
-            if not text["transaction_id"][i]:
-                base = fingerprint_fields(user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i],
-                                          text["category"][i], text["channel"][i], text["description"][i])
-                fp = base if not seen[base] else fingerprint_fields(
-                    user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i], text["category"][i],
-                    text["channel"][i], text["description"][i], seen[base])
-                seen[base] += 1
-            records.append(compact_record(text["transaction_id"][i], iso[i], amount_l[i], currency[i], direction[i],
-                                          text["merchant"][i], lower[i], text["channel"][i], text["city"][i],
-                                          text["country"][i], lat[i], lon[i], fp))
+        first, last = np.searchsorted(without_id, [start, end]).tolist()
+        for i in without_id[first:last].tolist():  # no id: named by content (and its occurrence in the batch)
+            base = fingerprint_fields(user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i],
+                                      text["category"][i], text["channel"][i], text["description"][i])
+            records[i - start]["fp"] = base if not seen[base] else fingerprint_fields(
+                user, iso[i], amount_l[i], direction[i], currency[i], text["merchant"][i], text["category"][i],
+                text["channel"][i], text["description"][i], seen[base])
+            seen[base] += 1
 
-        def profiles(added: list[int], start: int = start) -> dict[str, Any] | None:
+        def profiles(added: list[int], start: int = start, end: int = end) -> dict[str, Any] | None:
             if max_categories is None:
                 return None
             pick = [start + i for i in added]
-            profile = bulk_profile([secs[i] for i in pick], [inr[i] for i in pick], [credit[i] for i in pick],
-                                   [currency[i] for i in pick], [text["merchant"][i] for i in pick],
-                                   [lower[i] for i in pick], [text["channel"][i] for i in pick],
-                                   [text["city"][i] for i in pick], [text["country"][i] for i in pick],
-                                   [lat[i] for i in pick], [lon[i] for i in pick],
-                                   [text["transaction_id"][i] for i in pick], max_categories)
+
+            def take(column: list[Any]) -> list[Any]:
+                if len(pick) == end - start:  # every row (positions are distinct and ascending): a slice
+                    return column[start:end]
+                return [column[i] for i in pick]
+
+            profile = bulk_profile(take(secs), take(inr), take(credit), take(currency), take(text["merchant"]),
+                                   take(lower), take(text["channel"]), take(text["city"]), take(text["country"]),
+                                   take(lat), take(lon), take(ids), max_categories)
             return None if profile is None else {PROFILE_NS: profile}
 
         out[user] = PreparedUser(records=records, profiles=profiles)
