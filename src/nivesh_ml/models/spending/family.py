@@ -29,6 +29,7 @@ from nivesh_ml.models.spending.training import (
     earlier_windows,
     fit_config,
     holdout_cases,
+    refit_cases,
     scheduled_categories,
     shared_profiles,
     user_histories,
@@ -143,7 +144,13 @@ class SpendingFamily(ModelFamily):
             def earlier(cfg: ForecastConfig) -> list[HoldoutCase]:
                 return earlier_windows(histories[:max_users], horizon, cfg, options.calibration_windows, by_user)
 
-            cfg, report = fit_config(cases, base, options.blend_weights, earlier)
+            def refit(cfg: ForecastConfig) -> tuple[ForecastConfig, list[HoldoutCase]]:
+                return refit_cases(histories, max_users, horizon, cfg, by_user)
+
+            # The choices are made on profiles that never saw the held-out months; serving gets profiles
+            # refitted on every month (the latest included), and the shrink and intervals are learned for them.
+            cfg, report = fit_config(cases, base, options.blend_weights, earlier,
+                                     refit if base.refit_profiles else None)
             calibration_cases = int(report.pop("calibration_cases", len(cases)))
         else:
             log.warning("no training user has 12+ months of history: keeping the default config")
@@ -181,7 +188,11 @@ class SpendingFamily(ModelFamily):
         path = Path(directory) / CONFIG_FILE
         if not path.is_file():
             raise InvalidInput(f"{directory} has no {CONFIG_FILE}: not a spending model")
-        config = ForecastConfig.from_dict(json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        # Saved before the total's level became configurable: keep the level it was trained with.
+        data.setdefault("total_level_months", 12)
+        data.setdefault("total_level", "mean")
+        config = ForecastConfig.from_dict(data)
         pooled = GlobalModel.load(Path(directory)) if "global" in config.eligible else None
         return SpendingPredictor(config, meta, pooled)
 

@@ -57,19 +57,43 @@ def fit_profiles(series: Sequence[tuple[str, pd.Period, np.ndarray]], windows: M
     return profiles
 
 
+LEVELS = ("mean", "geometric")
+GEOMETRIC_FLOOR = 0.05  # deseasonalised months below this share of their mean count as this (a log needs > 0)
+
+
+def deseasonalised_level(ratios: np.ndarray, level: str) -> float:
+    """The level of deseasonalised months: their mean, or their geometric mean (the median of a log-normal).
+
+    A month's spend is right-skewed: the geometric mean sits below the mean by about half the log-variance of
+    the series, i.e. more for a volatile household than for a steady one, where absolute and percentage errors
+    are smaller than at the mean; one spike moves it less.
+    """
+    if level == "geometric":
+        mean = float(np.mean(ratios))
+        if mean <= 0:
+            return 0.0
+        return float(np.exp(np.mean(np.log(np.maximum(ratios, GEOMETRIC_FLOOR * mean)))))
+    return float(np.mean(ratios))
+
+
 @dataclass
 class SeasonalIndex:
-    """Deseasonalised mean of the last 12 months × the shared profile of each target month."""
+    """Deseasonalised level of the last ``level_months`` months × the shared profile of each target month.
+
+    ``level``: "mean" (the arithmetic mean of the deseasonalised months) or "geometric" (their geometric mean).
+    """
 
     name: ClassVar[str] = "seasonal_index"
     expensive: ClassVar[bool] = False
     coefficients: list[float] = field(default_factory=list)
+    level_months: int = 12
+    level: str = "mean"
 
     def forecast(self, y: np.ndarray, start: pd.Period, exog: np.ndarray, horizon: int,
                  n_spec: int | None = None) -> np.ndarray:
         """Point forecasts."""
         n = len(y)
         factors = np.clip(1.0 + design(start, exog[: n + horizon]) @ np.asarray(self.coefficients), 0.2, 5.0)
-        recent = slice(max(0, n - 12), n)
-        level = float(np.mean(y[recent] / factors[recent]))
+        recent = slice(max(0, n - self.level_months), n)
+        level = deseasonalised_level(y[recent] / factors[recent], self.level)
         return np.asarray(level * factors[n: n + horizon], dtype=float)

@@ -40,6 +40,7 @@ MIN_HISTORY_MONTHS = 12
 MIN_CALIBRATION_POINTS = 30
 TARGET = (0.1, 0.9)  # quantiles bounding the central 80 %
 TOLERANCE = 0.01  # an expensive family must improve held-out error by more than 1 % to stay eligible
+REFIT_FOLDS = 4  # cross-fitting folds of the refitted profiles (refit_cases)
 
 
 @dataclass
@@ -127,6 +128,28 @@ def earlier_windows(histories: list[tuple[str, SpendHistory]], horizon: int, cfg
                 break
             cases.append(case)
     return cases
+
+
+def refit_cases(histories: list[tuple[str, SpendHistory]], users: int, horizon: int, cfg: ForecastConfig,
+                global_models: Mapping[str, GlobalModel] | None = None,
+                folds: int = REFIT_FOLDS) -> tuple[ForecastConfig, list[HoldoutCase]]:
+    """``cfg`` with profiles refitted on every month of the training users, and the last held-out window of the
+    first ``users`` users forecast by the served procedure under profiles refitted the same way on the *other*
+    users (cross-fitted in ``folds``): the errors serving makes once the profiles have seen every month.
+    """
+    cases = []
+    for k in range(folds):
+        others = [h for i, h in enumerate(histories) if i % folds != k]
+        fold_cfg = replace(cfg, profiles=shared_profiles(others, 0, cfg))
+        for i, (user_id, history) in enumerate(histories[:users]):
+            if i % folds == k:
+                case = holdout_case(user_id, history, horizon, fold_cfg,
+                                    global_model=(global_models or {}).get(user_id), served=True)
+                if case is not None:
+                    cases.append(case)
+    order = {user_id: i for i, (user_id, _) in enumerate(histories)}
+    cases.sort(key=lambda c: order[c.user_id])
+    return replace(cfg, profiles=shared_profiles(histories, 0, cfg)), cases
 
 
 def shared_profiles(histories: list[tuple[str, SpendHistory]], horizon: int,
@@ -317,10 +340,14 @@ def learn_total_shrink(cases: list[HoldoutCase], cfg: ForecastConfig) -> float:
 
 def fit_config(cases: list[HoldoutCase], base: ForecastConfig, blend_weights: bool = True,
                more_cases: Callable[[ForecastConfig], list[HoldoutCase]] | None = None,
+               refit: Callable[[ForecastConfig], tuple[ForecastConfig, list[HoldoutCase]]] | None = None,
                ) -> tuple[ForecastConfig, dict[str, float]]:
-    """The trained config: eligible families, blend weights, preferred choice and total shrink on ``cases``
-    (the last held-out window: the history length serving sees); then interval calibration under that choice
-    on ``cases`` and ``more_cases(cfg)`` (earlier windows: tail quantiles need the most data)."""
+    """The trained config: eligible families, blend weights and preferred choice on ``cases`` (the last held-out
+    window: the history length serving sees, profiles that never saw it). ``refit(cfg)``: the config with
+    profiles refitted on every month and the last window's served forecasts under cross-fitted refitted profiles
+    (:func:`refit_cases`), which then replace ``cases`` for the total shrink and the calibration. Then the total
+    shrink, and interval calibration under that choice on the last window and ``more_cases(cfg)`` (earlier
+    windows: tail quantiles need the most data)."""
     eligible, top_k, report = choose_eligible(cases, base)
     cfg = replace(base, eligible=eligible, expensive_top_k=top_k)
     weights = {kind: w for kind in (TOTAL_KIND, CATEGORY_KIND) if blend_weights and (w := learn_weights(cases, kind))}
@@ -328,6 +355,8 @@ def fit_config(cases: list[HoldoutCase], base: ForecastConfig, blend_weights: bo
     preferred, preferred_report = choose_preferred(cases, cfg)
     cfg = replace(cfg, preferred=preferred)
     report.update(preferred_report)
+    if refit is not None:
+        cfg, cases = refit(cfg)
     if cfg.learn_total_shrink:
         cfg = replace(cfg, total_shrink=learn_total_shrink(cases, cfg))
         report["total_shrink"] = cfg.total_shrink
