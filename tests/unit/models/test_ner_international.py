@@ -12,9 +12,8 @@ from nivesh_ml.data import bundled_path
 from nivesh_ml.models.ner.data import load_ner_jsonl
 from nivesh_ml.models.ner.dates import resolve_date
 from nivesh_ml.models.ner.grammar import grammar_spans
-from nivesh_ml.models.ner.merchants import lookup_merchant
 from nivesh_ml.models.ner.normalise import normalise_value
-from nivesh_ml.models.ner.synthetic import DEFAULT_N, INDIAN_N, OUTPUT_FILE, bundled_examples, generate, generate_indian
+from nivesh_ml.models.ner.synthetic import DEFAULT_N, OUTPUT_FILE, generate
 from nivesh_ml.models.ner.tokens import make_blank_nlp
 from nivesh_ml.text import money
 
@@ -103,18 +102,7 @@ def test_generated_sentences_are_many_valid_and_reproducible() -> None:
     assert labels == {"MONEY", "DATE", "CATEGORY", "MERCHANT", "ACCOUNT"}
     assert generate(50, 7) == generate(50, 7) != generate(50, 8)
     bundled = load_ner_jsonl(bundled_path(OUTPUT_FILE))  # checks every span; the file is what the module writes
-    assert bundled == bundled_examples() == [*examples, *generate_indian()]
-
-
-def test_indian_sentences_name_table_merchants_by_the_indian_conventions() -> None:
-    examples = generate_indian()
-    assert len(examples) == INDIAN_N and len({ex.text.lower() for ex in examples}) == INDIAN_N
-    merchants = [ex.text[a:b] for ex in examples for a, b, label in ex.entities if label == "MERCHANT"]
-    assert len(merchants) == INDIAN_N  # one payee a sentence, every one a name of the merchant table
-    assert all(lookup_merchant(m) is not None for m in merchants)
-    assert any(m.endswith((" LTD", " LIMITED")) for m in merchants)  # the legal suffix is inside the span
-    sms = next(ex for ex in examples if " debited from " in ex.text and ex.text.endswith("."))
-    assert sms.text[sms.entities[-1][0]:sms.entities[-1][1]] == sms.text[sms.text.rindex(" to ") + 4:-1]
+    assert bundled == examples
 
 
 def test_generated_sentences_never_copy_an_evaluation_sentence() -> None:
@@ -123,7 +111,7 @@ def test_generated_sentences_never_copy_an_evaluation_sentence() -> None:
                   for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
     evaluation |= {ex.text.lower() for ex in load_ner_jsonl(bundled_path("ner_holdout.jsonl"))}
     assert len(evaluation) > 500
-    assert not {ex.text.lower() for ex in bundled_examples()} & evaluation
+    assert not {ex.text.lower() for ex in generate()} & evaluation
 
 
 def test_money_grammar_keeps_indian_amounts() -> None:

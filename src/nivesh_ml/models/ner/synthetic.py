@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from nivesh_ml.models.ner.data import NerExample, span_errors
+from nivesh_ml.models.ner.data import NerExample
 
 DEFAULT_N = 1700
 DEFAULT_SEED = 16
@@ -32,10 +32,9 @@ Segment = tuple[str, str | None]  # text and its label (None: outside every enti
 Filler = Callable[[random.Random], list[Segment]]
 
 # --- vocabularies -------------------------------------------------------------------------------------------------
-# ("Namshi", not "Noon": the clock time "noon" is unlabelled in these templates.)
 MERCHANTS = ("Tesco", "Sainsbury's", "Asda", "Lidl", "Aldi", "Starbucks", "Costa", "Amazon", "Uber", "Netflix",
              "Spotify", "Apple", "Deliveroo", "Ryanair", "easyJet", "Walmart", "Target", "Costco", "Shell", "Zara",
-             "eBay", "Airbnb", "Booking.com", "IKEA", "Primark", "Boots", "Argos", "Carrefour", "Etihad", "Namshi",
+             "eBay", "Airbnb", "Booking.com", "IKEA", "Primark", "Boots", "Argos", "Carrefour", "Etihad", "Noon",
              "Careem", "Swiggy", "Zomato", "Flipkart", "BigBasket", "Ola", "IRCTC", "Jio", "Airtel", "Myntra")
 PEOPLE = ("my sister", "my brother", "my mum", "my dad", "my landlord", "John", "Sarah", "Priya", "Ahmed", "Lukas",
           "Maria", "my flatmate", "my son", "my daughter", "a friend", "my cleaner", "the builder", "Tom", "Fatima",
@@ -403,143 +402,6 @@ def generate(n: int = DEFAULT_N, seed: int = DEFAULT_SEED) -> list[NerExample]:
     return examples
 
 
-# --- Indian SMS, narrations and bill reminders with the merchant table's names ----------------------------------
-# The international sentences above name 40 merchants in chat phrasing; alone they outweigh the Indian SMS and
-# narration forms of the hand-written file. These sentences put every merchant of ``merchants.MERCHANTS`` (its
-# canonical names and aliases, upper case with or without a legal suffix, as banks write payees) into the Indian
-# forms of the hand-written file, by the same conventions: the legal suffix is inside the MERCHANT span, a bill's
-# kind is CATEGORY ("electricity" in "electricity bill"), the bank and masked number are one ACCOUNT span.
-INDIAN_N = 400
-INDIAN_SEED = 61
-# Table category → the category words written for it (aliases of normalise.CATEGORIES); bills take "<word> bill".
-_CATEGORY_WORDS = {
-    "food": ("food", "food delivery", "food order"), "groceries": ("groceries", "grocery"),
-    "shopping": ("shopping", "clothes", "online shopping"), "travel": ("travel", "cab", "flight", "train", "trip"),
-    "fuel": ("fuel", "petrol", "diesel"), "subscriptions": ("subscription", "OTT"),
-    "entertainment": ("movies", "entertainment"), "healthcare": ("medicines", "pharmacy", "medical"),
-    "insurance premium": ("insurance premium", "premium", "life insurance", "health insurance"),
-    "EMI": ("EMI", "loan EMI"), "education": ("fees", "tuition fees", "college fees"),
-}
-_BILL_WORDS = {"utilities": ("broadband", "mobile", "DTH", "internet"), "electricity": ("electricity", "power"),
-               "gas": ("gas", "piped gas", "LPG")}
-_BILLED = ("EMI", "insurance premium", "education", "subscriptions")  # categories billed like utilities
-_BANKS = ("HDFC Bank", "ICICI Bank", "SBI", "Axis Bank", "Kotak Bank", "Canara Bank", "Federal Bank", "Yes Bank",
-          "IDFC First Bank", "Bank of Baroda", "PNB", "Indian Bank")
-_BANK_CODES = ("HDFC", "ICIC", "SBIN", "UTIB", "KKBK", "YESB", "PUNB", "BARB")
-_SUFFIXES = (" LTD", " PVT LTD", " LIMITED", " INDIA PVT LTD", " PRIVATE LIMITED")
-_SHORT_MONTHS_UP = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_NOT_ALONE = frozenset({"metro", "shell", "subway", "apple", "audible", "kindle", "youtube", "vi", "mmt", "psn",
-                        "ccd", "igl", "mgl", "cred", "apollo", "prime video", "vodafone", "inox"})
-
-
-def _table_merchants() -> list[tuple[str, str, tuple[str, ...]]]:
-    from nivesh_ml.models.ner.merchants import MERCHANTS
-
-    return [(name, category, tuple(a for a in aliases if a not in _NOT_ALONE and len(a) >= 3))
-            for name, category, aliases in MERCHANTS if name.lower() not in _NOT_ALONE]
-
-
-def _payee(rng: random.Random, name: str, aliases: tuple[str, ...]) -> str:
-    """The merchant as a bank writes the payee: upper case, an alias or the name, sometimes a legal suffix."""
-    written = (_pick(rng, aliases) if aliases and rng.random() < 0.4 else name).upper().replace("'", "")
-    if rng.random() < 0.3 and not re.search(r"\b(LTD|LIMITED|PVT|INDIA)$", written):
-        written += _pick(rng, _SUFFIXES)
-    return written
-
-
-def _rupees(rng: random.Random) -> str:
-    amount = _number(rng, indian=True)
-    if "." not in amount and rng.random() < 0.5:
-        amount += ".00"
-    return _pick(rng, ("Rs.", "Rs ", "INR ", "₹", "Rs. ")) + amount
-
-
-def _account(rng: random.Random) -> str:
-    digits = f"{rng.randint(0, 9999):04d}"
-    masked = _pick(rng, ("A/c XX", "A/c XXXXXX", "Acct XX", "A/c **", "AC X")) + digits
-    return (_pick(rng, _BANKS) + " " + masked) if rng.random() < 0.4 else masked
-
-
-def _sms_date(rng: random.Random) -> str:
-    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2023, 2026)
-    return rng.choice((f"{d:02d}-{m:02d}-{y}", f"{d:02d}/{m:02d}/{y}", f"{d:02d}-{_pick(rng, SHORT_MONTHS)}-{y % 100}",
-                       f"{d:02d}-{m:02d}-{y % 100}"))
-
-
-def _indian(rng: random.Random) -> list[Segment]:
-    """One Indian SMS, narration, reminder or question naming a table merchant."""
-    name, category, aliases = _pick(rng, _table_merchants())
-    payee = _payee(rng, name, aliases)
-    title = name if rng.random() < 0.75 or not aliases else _pick(rng, aliases).title()
-    bill = _BILL_WORDS.get(category)
-    word = _pick(rng, bill or _CATEGORY_WORDS.get(category) or ("",))
-    what: list[Segment] = ([(word, "CATEGORY"), (" bill", None)] if bill else [(word, "CATEGORY")]) if word else []
-    amount, account, when = (_rupees(rng), "MONEY"), (_account(rng), "ACCOUNT"), (_sms_date(rng), "DATE")
-    ref = str(rng.randint(10 ** 11, 10 ** 12 - 1))
-    billed = bool(what) and (bill is not None or category in _BILLED)  # "Your <merchant> <what> of Rs ..."
-    form = rng.randrange(10)
-    if form == 0:
-        return [amount, (" debited from ", None), account, (" on ", None), when,
-                *([(" for ", None), *what] if what else []), (" to ", None), (payee, "MERCHANT"), (".", None)]
-    if form == 1:
-        return [("Your ", None), account, (_pick(rng, (" is debited for ", " has been debited with ")), None), amount,
-                (" on ", None), when, *([(" for ", None), *what] if what else []), (" to ", None),
-                (payee, "MERCHANT"), (".", None)]
-    if form == 2 and billed:
-        return [("Your ", None), (title, "MERCHANT"), (" ", None), *what, (" of ", None), amount,
-                (_pick(rng, (" is due on ", " is due by ", " will be debited on ")), None), when, (".", None)]
-    if form == 3 and billed:
-        return [(_pick(rng, ("Reminder: ", "Alert: ", "")), None), *what, (" of ", None), amount, (" from ", None),
-                (title, "MERCHANT"), (" is due on ", None), when, (".", None)]
-    if form == 4:
-        handle = re.sub(r"[^a-z0-9]", "", name.lower())[:10] + "@ybl"
-        return [("UPI/DR/", None), (ref, None), ("/", None), (payee, "MERCHANT"), ("/", None),
-                (_pick(rng, _BANK_CODES), None), ("/", None), (handle, None),
-                *([("/", None), (word.title(), "CATEGORY")] if word else [("/Payment", None)])]
-    if form == 5:
-        head = _pick(rng, ("NACH/DR/", "ACH/D/", "NACH-DR-", "BIL/BPAY/"))
-        sep = "-" if head.endswith("-") else "/"
-        return [(head, None), (payee, "MERCHANT"), (sep, None),
-                *([(word.upper(), "CATEGORY")] if billed else [("AUTOPAY", None)]), (sep, None), (ref[:9], None)]
-    if form == 6:
-        return [(_pick(rng, ("NEFT CR-", "RTGS CR-", "IMPS CR-")), None),
-                (_pick(rng, _BANK_CODES) + f"000{rng.randint(1000, 9999)}", None), ("-", None),
-                (payee, "MERCHANT"), ("-", None), (_pick(rng, ("REFUND", "CASHBACK", "SETTLEMENT", "PAYOUT")), None)]
-    if form == 7:
-        return [amount, (" paid to ", None), (payee, "MERCHANT"), (" from ", None), account, (" on ", None), when,
-                (". UPI Ref " + ref, None)]
-    if form == 8:
-        return [account, (" credited with ", None), amount, (" on ", None), when, (" by ", None), (payee, "MERCHANT"),
-                (_pick(rng, (" refund.", " cashback.", " reversal.")), None)]
-    return [(_pick(rng, ("How much did I pay ", "How much have I paid ", "Show my payments to ")), None),
-            (title, "MERCHANT"), *([(" for ", None), *what] if what else []), (" ", None),
-            (_pick(rng, ("last month", "this year", "since January", "in 2024", "this month")), "DATE"), ("?", None)]
-
-
-def generate_indian(n: int = INDIAN_N, seed: int = INDIAN_SEED) -> list[NerExample]:
-    """``n`` distinct Indian SMS/narration/reminder sentences naming the merchant table's merchants (seeded)."""
-    from nivesh_ml.models.ner.data import _checker_nlp
-
-    nlp = _checker_nlp()
-    rng = random.Random(seed)
-    seen: set[str] = set()
-    examples: list[NerExample] = []
-    attempts = 0
-    while len(examples) < n and attempts < 50 * n:
-        attempts += 1
-        example = _to_example(_indian(rng))
-        if example.text.lower() in seen or span_errors(example.text, [list(e) for e in example.entities], nlp):
-            continue  # a repeat, or a payee glued to its neighbours by the tokenizer ("4123/1MG")
-        seen.add(example.text.lower())
-        examples.append(example)
-    return examples
-
-
-def bundled_examples() -> list[NerExample]:
-    """What ``ner_international_train.jsonl`` holds: the international sentences, then the Indian ones."""
-    return [*generate(), *generate_indian()]
-
-
 def write_jsonl(examples: list[NerExample], path: Path) -> None:
     """One ``{"text", "entities"}`` record a line."""
     lines = [json.dumps(ex.as_dict(), ensure_ascii=False) for ex in examples]
@@ -554,7 +416,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=DEFAULT_N)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args()
-    write_jsonl([*generate(args.n, args.seed), *generate_indian()], args.out)
+    write_jsonl(generate(args.n, args.seed), args.out)
 
 
 if __name__ == "__main__":
