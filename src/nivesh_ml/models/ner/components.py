@@ -88,18 +88,21 @@ class MerchantGazetteer:
         if not matches:
             return doc
         ents = list(doc.ents)
-        changed = False
-        for span in filter_spans(matches):
-            overlapping = [e for e in ents if e.start < span.end and span.start < e.end]
-            if any(e.label_ != "MERCHANT" or e.start < span.start or e.end > span.end for e in overlapping):
+        owner: list[int | None] = [None] * len(doc)  # token → index in ``ents`` (one pass: linear in the text)
+        for index, ent in enumerate(ents):
+            owner[ent.start:ent.end] = [index] * (ent.end - ent.start)
+        dropped: set[int] = set()
+        for span in filter_spans(matches):  # non-overlapping table names, longest first
+            inside = {owner[i] for i in range(span.start, span.end)} - {None}
+            found = [ents[i] for i in inside if i is not None]
+            if any(e.label_ != "MERCHANT" or e.start < span.start or e.end > span.end for e in found):
+                continue  # another label, or a MERCHANT reaching beyond the name: the model's span stays
+            if len(found) == 1 and (found[0].start, found[0].end) == (span.start, span.end):
                 continue
-            if len(overlapping) == 1 and (overlapping[0].start, overlapping[0].end) == (span.start, span.end):
-                continue
-            ents = [e for e in ents if e not in overlapping]
+            dropped.update(i for i in inside if i is not None)
             ents.append(Span(doc, span.start, span.end, label="MERCHANT"))
-            changed = True
-        if changed:
-            doc.ents = sorted(ents, key=lambda s: s.start)
+        if len(ents) > len(doc.ents):
+            doc.ents = sorted((e for i, e in enumerate(ents) if i not in dropped), key=lambda s: s.start)
         return doc
 
 
