@@ -94,3 +94,35 @@ def test_cli_evaluate_names_a_missing_column(home: Path, tmp_path: Path, monkeyp
     get_settings.cache_clear()
     assert result.exit_code != 0
     assert "label" in str(result.exception or "") + result.output
+
+
+def test_cli_score_intent_over_a_text_column_equals_the_api(home: Path, client: TestClient, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`nivesh-ml score intent` over a CSV column, in several partitions: the champion's answers, row for row
+    (the served predictor), blank texts empty, ids and line numbers kept."""
+    import pandas as pd
+
+    from nivesh_ml.cli import app
+    from nivesh_ml.config import get_settings
+
+    texts = ["mera balance kitna hai", "", "block my card, someone stole it", None,
+             "how much did I spend on food last month", "what's the capital of France"] * 300
+    frame = pd.DataFrame({"query_id": [f"q{i}" for i in range(len(texts))], "message": texts})
+    data = tmp_path / "queries.csv"
+    frame.to_csv(data, index=False)
+    api = client.post("/predict/intent", json={"queries": [t for t in texts[:6] if t]}).json()  # 4 texts
+    monkeypatch.setenv("NIVESH_HOME", str(home))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["score", "intent", "--data", str(data), "--column", "message",
+                                      "--out", str(tmp_path / "intents.parquet"), "--scheduler", "inprocess",
+                                      "--partition-mb", "0.01"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["partitions"] > 1 and summary["scored"] == 1200 and summary["blank"] == 600
+    got = pd.read_parquet(tmp_path / "intents.parquet").sort_values("line").reset_index(drop=True)
+    assert got["query_id"].tolist() == frame["query_id"].tolist() and got["line"].tolist() == list(range(2, 1802))
+    scored = got[[bool(t) for t in texts]]
+    assert scored["intent"].tolist() == api["intent"] * 300
+    assert scored["confidence"].round(4).tolist() == [round(c, 4) for c in api["confidence"]] * 300
+    assert got.loc[[not t for t in texts], "intent"].isna().all()
