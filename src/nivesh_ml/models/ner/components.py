@@ -67,10 +67,10 @@ class MerchantGazetteer:
     """Proposes MERCHANT spans for names in the merchant table (``merchants.MERCHANTS``, case-insensitive).
 
     Runs after the statistical model: a table name becomes a MERCHANT where the model left its tokens outside
-    every entity, or where the model's MERCHANT spans there are fragments of it ("FINANCE LTD" inside "BAJAJ
-    FINANCE LTD"). Every other entity the model found is kept: the table never contradicts a MONEY, DATE,
-    ACCOUNT or CATEGORY span, nor a MERCHANT span that reaches beyond the name. One ``PhraseMatcher`` pass on the
-    lower-cased tokens: linear in the text.
+    every entity, or where the model's MERCHANT spans there are fragments of it ("ENTERTAINMENT" inside
+    "BIGTREE ENTERTAINMENT"). Every other entity the model found is kept: the table never contradicts a MONEY,
+    DATE, ACCOUNT or CATEGORY span, nor a MERCHANT span that reaches beyond the name. One ``PhraseMatcher`` pass
+    on the lower-cased tokens and a token → entity index: linear in the text.
     """
 
     def __init__(self, nlp: Language) -> None:
