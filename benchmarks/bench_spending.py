@@ -46,6 +46,8 @@ HORIZON = 3
 EVAL_SEED = 2024  # the benchmark's evaluation users; develop on another seed (--eval-seed)
 # Issue 20, robustness: the evaluation seeds of ``--seeds``, chosen before any measurement; every one is reported.
 EVAL_SEEDS = (2024, 7, 99)
+# Seeds to tune on (``--seeds 11,12,13``; bench_spending_tune.TUNING_SEEDS), never the evaluation seeds.
+TUNING_SEEDS = (11, 12, 13)
 
 
 def _pct(values: list[float], q: float) -> float:
