@@ -172,6 +172,29 @@ def test_ingest_twice_leaves_the_same_stored_state(store_settings: Settings, tmp
     assert stored_state(store_settings) == state
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_columns_outside_the_schema_are_not_read(store_settings: Settings, tmp_path: Path, suffix: str) -> None:
+    """A file's own extra columns (notes, labels, a bank's export fields) are never parsed: the backfill reads
+    only the transaction fields and stores what the same file without them stores."""
+    from nivesh_ml.pipelines.batch import ParquetBlocks
+
+    path, rows = small_ingest_file(tmp_path, users=4)
+    wide = rows.assign(notes=["x" * 300] * len(rows), is_anomaly=1, branch_code=7)
+    wide_path = tmp_path / f"wide{suffix}"
+    if suffix == ".csv":
+        wide.to_csv(wide_path, index=False)
+    else:
+        wide.astype({"timestamp": "datetime64[s]"}).to_parquet(wide_path, index=False)
+        blocks = ParquetBlocks.open(wide_path, 1 << 20, ("user_id",), keep=tuple(Transaction.model_fields))
+        assert blocks.read is not None and {"notes", "is_anomaly", "branch_code"}.isdisjoint(blocks.read)
+        assert {"user_id", "timestamp", "amount", "merchant"} <= set(blocks.read)
+    summary = ingest_file(store_settings, wide_path, SMALL_INGEST)
+    assert summary["rejected"] == 0 and summary["added"] == len(rows)
+    plain = Settings(home=tmp_path / "plain")
+    ingest_file(plain, path, SMALL_INGEST)
+    assert stored_state(store_settings) == stored_state(plain)
+
+
 def test_bulk_ingest_stores_what_per_user_ingest_stores(store_settings: Settings, tmp_path: Path) -> None:
     path, _ = small_ingest_file(tmp_path, users=4)
     ingest_file(store_settings, path, SMALL_INGEST)

@@ -320,7 +320,8 @@ def ingest_file(settings: Settings, data: Path, options: EngineOptions,
     Raises:
         InvalidInput: the file is missing, unreadable or lacks user_id, timestamp or amount.
     """
-    frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount")),
+    frame = by_user(read_rows(data, options.partition_bytes, ("user_id", "timestamp", "amount"),
+                              keep=tuple(Transaction.model_fields)),  # other columns are never parsed
                     partition_bytes=options.partition_bytes)
     worker_settings = {**store_settings(settings), "anomaly": settings.anomaly.model_dump(mode="json")}
     summaries, facts = run_partitions(frame, ingest_part, (worker_settings,), options, progress)

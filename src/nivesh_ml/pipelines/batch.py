@@ -54,8 +54,10 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = ()) -> Any:
+def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = (), keep: Sequence[str] | None = None) -> Any:
     """The file as a Dask DataFrame of strings-preserving columns plus ``__line__`` (each row's line number).
+
+    ``keep``: read only these columns (those the file has); a file's other columns are never parsed.
 
     Raises:
         InvalidInput: the file is missing, of an unsupported type, or lacks a required column.
@@ -67,12 +69,14 @@ def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = ()) ->
     if not path.exists():
         raise InvalidInput(f"file not found: {path}")
     if _suffix(path) == ".parquet":
-        return ParquetBlocks.open(path, partition_bytes, required)
+        return ParquetBlocks.open(path, partition_bytes, required, keep)
     # Plain object columns, as the in-process readers give: the scoring functions then see the same values.
     with dask.config.set({"dataframe.convert-string": False}):
         if _suffix(path) == ".csv":
+            wanted = set(keep) | set(required) if keep is not None else None
             frame = dd.read_csv(str(path), dtype=str, keep_default_na=False, na_values=[""],
-                                blocksize=partition_bytes)
+                                blocksize=partition_bytes,
+                                usecols=(lambda c: c in wanted) if wanted is not None else None)
             first_line = 2
         else:
             frame = dd.read_parquet(str(path), split_row_groups="adaptive", blocksize=partition_bytes)
@@ -178,17 +182,20 @@ class ParquetBlocks:
     is needed.
     """
 
-    def __init__(self, groups: list[tuple[str, int, int, int]], plan: list[list[int]], columns: list[str]) -> None:
+    def __init__(self, groups: list[tuple[str, int, int, int]], plan: list[list[int]], columns: list[str],
+                 read: list[str] | None = None) -> None:
         self.groups = groups  # (file, row group, rows, uncompressed bytes)
         self.plan = plan  # row groups of each partition
         self.columns = columns
+        self.read = read  # the columns the tasks read (None: all)
         self.npartitions = len(plan)
         rows = np.array([g[2] for g in groups], dtype=np.int64)
         self.starts = 1 + np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)  # line of each group
         self.ends: list[tuple[str, str]] | None = None  # first and last user of each group (sorted by user)
 
     @classmethod
-    def open(cls, path: Path, partition_bytes: int, required: Sequence[str]) -> ParquetBlocks:
+    def open(cls, path: Path, partition_bytes: int, required: Sequence[str],
+             keep: Sequence[str] | None = None) -> ParquetBlocks:
         import pyarrow.parquet as pq
 
         files = [path] if path.is_file() else sorted(
@@ -208,7 +215,8 @@ class ParquetBlocks:
         if missing:
             raise InvalidInput(f"{path.name} lacks required column(s): {', '.join(missing)}",
                                details={"missing_columns": missing, "found": columns})
-        return cls(groups, _plan([g[3] for g in groups], partition_bytes), columns)
+        read = None if keep is None else [c for c in columns if c in set(keep) | set(required)]
+        return cls(groups, _plan([g[3] for g in groups], partition_bytes), columns, read)
 
     def by_user(self) -> ParquetBlocks | None:
         """The same partitions moved to whole users (a user straddling a cut goes with the earlier partition),
@@ -222,7 +230,7 @@ class ParquetBlocks:
         bounds = [e for e in ends if e is not None]
         if any(prev[1] > nxt[0] for prev, nxt in pairwise(bounds)):
             return None
-        aligned = ParquetBlocks(self.groups, self.plan, self.columns)
+        aligned = ParquetBlocks(self.groups, self.plan, self.columns, self.read)
         aligned.ends = bounds
         return aligned
 
@@ -245,14 +253,14 @@ class ParquetBlocks:
                         break
                     g += 1
             out.append(delayed(_read_groups, pure=True)(groups, int(self.starts[part[0]]), drop,
-                                                         follow if follow else None, take))
+                                                         follow if follow else None, take, self.read))
         return out
 
     def to_frame(self) -> Any:
         """The partitions as a Dask DataFrame (for a shuffle)."""
         import dask.dataframe as dd
 
-        meta = _read_groups([self.groups[0][:2]], 1).iloc[:0]
+        meta = _read_groups([self.groups[0][:2]], 1, columns=self.read).iloc[:0]
         return dd.from_delayed(self.to_delayed(), meta=meta, verify_meta=False)
 
 
@@ -290,7 +298,8 @@ def pa_is_string(kind: Any) -> bool:
 
 
 def _read_groups(groups: list[tuple[str, int]], first_line: int, drop: str | None = None,
-                 follow: list[tuple[str, int, int]] | None = None, take: str | None = None) -> pd.DataFrame:
+                 follow: list[tuple[str, int, int]] | None = None, take: str | None = None,
+                 columns: list[str] | None = None) -> pd.DataFrame:
     """Some row groups as one pandas frame (strings as objects) with each row's line (1 = the first row).
 
     ``drop``: leading rows of this user are left out (they go with the previous partition); ``follow``: later
@@ -299,14 +308,14 @@ def _read_groups(groups: list[tuple[str, int]], first_line: int, drop: str | Non
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.concat_tables([pq.ParquetFile(file).read_row_group(i) for file, i in groups])
+    table = pa.concat_tables([pq.ParquetFile(file).read_row_group(i, columns=columns) for file, i in groups])
     frame = table.to_pandas()
     frame = frame.assign(**{LINE: np.arange(first_line, first_line + len(frame), dtype=np.int64)})
     if drop is not None:
         frame = frame.iloc[_run_length(frame, drop):]
     pieces = [frame]
     for file, i, line in follow or ():
-        more = pq.ParquetFile(file).read_row_group(i).to_pandas()
+        more = pq.ParquetFile(file).read_row_group(i, columns=columns).to_pandas()
         more = more.assign(**{LINE: np.arange(line, line + len(more), dtype=np.int64)})
         pieces.append(more.iloc[:_run_length(more, take)])
     return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else frame.reset_index(drop=True)
