@@ -61,6 +61,27 @@ MERCHANT_GAZETTEER_COMPONENT = "nivesh_merchant_gazetteer"
 # they stay model hints (TAG) but the gazetteer does not propose them.
 _AMBIGUOUS_ALIASES = frozenset({"metro", "shell", "subway", "apple", "audible", "kindle", "youtube", "vi", "mmt",
                                 "psn", "ccd", "igl", "mgl", "cred", "apollo", "prime video", "vodafone", "inox"})
+# Words that follow a merchant's name without being part of it in the annotated data (`{Uber} trip`,
+# `{Jio} recharge`, `{Airtel} postpaid`, `{AMAZON} IN MUMBAI`): an alias that is a shorter name or alias of the
+# same merchant plus only such words is not proposed (the shorter one is); canonical names always are.
+_TRAILING_WORDS = frozenset({"trip", "trips", "rides", "ride", "prepaid", "postpaid", "recharge", "plan", "in", "com",
+                             "food", "order", "bill"})
+
+
+def _proposed_aliases() -> list[str]:
+    """The merchant-table names and aliases the gazetteer proposes (lower case)."""
+    from nivesh_ml.models.ner.merchants import MERCHANTS
+
+    keep: set[str] = set()
+    for name, _, more in MERCHANTS:
+        forms = {a.lower() for a in (name, *more)}
+        for form in forms:
+            words = form.split()
+            cut = form != name.lower() and any(
+                " ".join(words[:i]) in forms and set(words[i:]) <= _TRAILING_WORDS for i in range(1, len(words)))
+            if len(form) >= 3 and form not in _AMBIGUOUS_ALIASES and not cut:
+                keep.add(form)
+    return sorted(keep)
 
 
 class MerchantGazetteer:
@@ -76,14 +97,12 @@ class MerchantGazetteer:
     def __init__(self, nlp: Language) -> None:
         from spacy.matcher import PhraseMatcher
 
-        from nivesh_ml.models.ner.merchants import MERCHANTS
-
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        aliases = {a.lower() for name, _, more in MERCHANTS for a in (name, *more)}
-        keep = sorted(a for a in aliases if len(a) >= 3 and a not in _AMBIGUOUS_ALIASES)
-        self.matcher.add("MERCHANT", [nlp.make_doc(a) for a in keep])
+        self.matcher.add("MERCHANT", [nlp.make_doc(a) for a in _proposed_aliases()])
 
     def __call__(self, doc: Doc) -> Doc:
+        from nivesh_ml.models.ner.merchants import lookup_merchant
+
         matches = self.matcher(doc, as_spans=True)
         if not matches:
             return doc
@@ -97,6 +116,8 @@ class MerchantGazetteer:
             found = [ents[i] for i in inside if i is not None]
             if any(e.label_ != "MERCHANT" or e.start < span.start or e.end > span.end for e in found):
                 continue  # another label, or a MERCHANT reaching beyond the name: the model's span stays
+            if any(lookup_merchant(e.text) is not None for e in found):
+                continue  # the model found a whole known name ("Jio" in "Jio Fiber"): not a fragment
             if len(found) == 1 and (found[0].start, found[0].end) == (span.start, span.end):
                 continue
             dropped.update(i for i in inside if i is not None)
