@@ -1,12 +1,16 @@
 """Where the served total's error comes from, on TUNING seeds only (never the evaluation seeds 2024 / 7 / 99).
 
     .venv/bin/python benchmarks/bench_spending_tune.py --save-model /tmp/spend-model     # train once, save
-    .venv/bin/python benchmarks/bench_spending_tune.py --model /tmp/spend-model --seeds 11,12,13 --users 60
+    .venv/bin/python benchmarks/bench_spending_tune.py --model /tmp/spend-model --seeds 11,12,13 --users 60 \
+        --profile-users 0
 
 Issue 20, seventh pass: the tuning seeds are ``TUNING_SEEDS`` (11, 12, 13), fixed before any measurement. For
 each user the last 3 months are hidden (as ``bench_spending.py`` scores them) and the total's candidate points
 are recomputed from the served pieces (scheduled part, winsorised rest, shared profile of the total): the served
-point, and level estimators of the seasonal index (12 or all months, mean or median), with the shrink on a grid.
+point (unshrunk), level estimators of the seasonal index (12, 18 or all months; mean, median, trimmed, geometric),
+ETS, the pooled model and simple blends, each with the shrink on a grid. ``--profile-users N`` adds the same levels
+under the total's profile refitted on every month of N bootstrap-style training users (``full<N>_``) and, as a
+control, on training users whose 24 months end just before the scored months (``shift<N>_``: no calendar overlap).
 Prints JSON: MAPE and relative MAE (pooled against seasonal naive) of each variant per seed and pooled.
 """
 
