@@ -82,6 +82,25 @@ def test_batch_commands_reject_an_unsupported_file_cleanly(tmp_path: Path) -> No
     assert "unsupported file type" in result.stderr
 
 
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("folder.csv", None, "is a folder"),
+    ("empty.csv", b"", "cannot read empty.csv as CSV"),
+    ("binary.csv", bytes(range(128, 256)) * 20, "cannot read binary.csv as CSV"),
+    ("quote.csv", b'user_id,timestamp,amount\nu1,"2025-01-01T00:00:00,5\n', "cannot read quote.csv as CSV"),
+])
+def test_batch_commands_reject_an_unreadable_csv_cleanly(tmp_path: Path, name: str, content: bytes | None,
+                                                         said: str) -> None:
+    source = tmp_path / name
+    if content is None:
+        source.mkdir()
+    else:
+        source.write_bytes(content)
+    result = run_cli(tmp_path, "data", "ingest", str(source))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert said in result.stderr
+
+
 def test_forecast_batch_out_needs_data(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "forecast", "batch", "--out", str(tmp_path / "f.parquet"))
     assert result.returncode == 2

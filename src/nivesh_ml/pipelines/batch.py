@@ -70,17 +70,25 @@ def read_rows(path: Path, partition_bytes: int, required: Sequence[str] = (), ke
         raise InvalidInput(f"file not found: {path}")
     if _suffix(path) == ".parquet":
         return ParquetBlocks.open(path, partition_bytes, required, keep)
+    if path.is_dir():
+        raise InvalidInput(f"{path.name} is a folder, not a CSV file: give one .csv file (or Parquet, a file or a "
+                           "folder of parts)")
     # Plain object columns, as the in-process readers give: the scoring functions then see the same values.
-    with dask.config.set({"dataframe.convert-string": False}):
-        if _suffix(path) == ".csv":
+    try:
+        with dask.config.set({"dataframe.convert-string": False}):
             wanted = set(keep) | set(required) if keep is not None else None
             frame = dd.read_csv(str(path), dtype=str, keep_default_na=False, na_values=[""],
                                 blocksize=partition_bytes,
                                 usecols=(lambda c: c in wanted) if wanted is not None else None)
             first_line = 2
-        else:
-            frame = dd.read_parquet(str(path), split_row_groups="adaptive", blocksize=partition_bytes)
-            first_line = 1
+        return _numbered_csv(frame, path, required, first_line)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # empty, not UTF-8, an unterminated quote, unreadable: the file's fault, said in one line
+        reason = str(exc).split("Original Message:")[-1].strip().splitlines()[0][:300] if str(exc) else ""
+        raise InvalidInput(f"cannot read {path.name} as CSV: {type(exc).__name__}: {reason}") from exc
+
+
+def _numbered_csv(frame: Any, path: Path, required: Sequence[str], first_line: int) -> Any:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InvalidInput(f"{path.name} lacks required column(s): {', '.join(missing)}",
