@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib.abc
+import os
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
@@ -64,9 +65,23 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENA_MAX) -> bool:
     return bool(libc.mallopt(_M_ARENA_MAX, arenas))
 
 
+def limit_blas_threads(threads: int = 1) -> None:
+    """One BLAS thread per worker (unless the operator set ``OPENBLAS_NUM_THREADS``): the server scales by worker
+    processes, and BLAS threads on top of them only oversubscribe the cores (the NER's matrix products go through
+    NumPy's OpenBLAS, models/ner/ops.py; a BLAS thread pool also spins after each call)."""
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)  # read when NumPy loads OpenBLAS
+    if "numpy" in sys.modules:  # already loaded (a worker inside the serve process): set the live pool
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+
+
 refuse_training_imports()
 limit_malloc_arenas()
+limit_blas_threads()
 
 from nivesh_ml.serving.app import create_app  # noqa: E402  (after the refusal, on purpose)
 
-__all__ = ["create_app", "limit_malloc_arenas", "refuse_training_imports"]
+__all__ = ["create_app", "limit_blas_threads", "limit_malloc_arenas", "refuse_training_imports"]

@@ -132,3 +132,27 @@ def test_a_misaligned_user_file_is_rejected_before_training(tmp_path: Path) -> N
     with pytest.raises(InvalidInput) as err:
         FAMILY.prepare(data, {"seed": 1})
     assert err.value.details[0]["line"] == 1
+
+
+@pytest.mark.slow
+def test_loaded_pipeline_multiplies_with_numpy_blas_and_finds_the_same_entities(trained: Predictor) -> None:
+    """The served pipeline's models compute through NumPy's BLAS (models/ner/ops.py); thinc's BLIS path gives the
+    same entities on the hold-out texts (only the rounding order differs)."""
+    from thinc.api import NumpyOps
+
+    from nivesh_ml.models.ner.ops import use_numpy_blas
+    from nivesh_ml.models.ner.predictor import NerPredictor
+
+    assert isinstance(trained, NerPredictor)
+    found: list[Any] = [getattr(c, "model", None) for _, c in trained.nlp.pipeline]
+    models = [m for m in found if hasattr(m, "walk")]
+    assert models and all(not getattr(n.ops, "use_blis", True) for m in models for n in m.walk())
+    texts = [ex.text for ex in load_ner_jsonl(bundled_path("ner_holdout.jsonl"))]
+    with_numpy = trained.spans(texts)
+    blis = NumpyOps()
+    for model in models:
+        for node in model.walk():
+            node.ops = blis
+    with_blis = trained.spans(texts)
+    use_numpy_blas(trained.nlp)  # the module's model back as served
+    assert with_blis == with_numpy

@@ -175,3 +175,20 @@ def test_a_worker_limits_its_malloc_arenas() -> None:
                           env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[-1:] == ["True"]
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, 1), ("2", 2)])
+def test_a_worker_runs_one_blas_thread_unless_told_otherwise(preset: str | None, expected: int) -> None:
+    """Workers scale by processes: NumPy's OpenBLAS gets one thread each (the operator's OPENBLAS_NUM_THREADS
+    wins), whether NumPy loads after the worker module or was loaded before it."""
+    probe = ("import sys; import numpy; import nivesh_ml.serving.worker; from threadpoolctl import threadpool_info; "
+             "print([i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'])")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    for code in (probe, probe.replace("import numpy; ", "")):  # NumPy loaded before / after the worker module
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                              env={**env, "HF_HUB_OFFLINE": "1"})
+        assert done.returncode == 0, done.stderr[-3000:]
+        pools = json.loads(done.stdout.strip().splitlines()[-1])
+        assert pools and set(pools) == {expected}, (code, pools)

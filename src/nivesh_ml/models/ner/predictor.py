@@ -15,6 +15,7 @@ from nivesh_ml.models.base import ModelMetadata, Predictor
 from nivesh_ml.models.ner import components, rules  # noqa: F401  (register custom components for spacy.load)
 from nivesh_ml.models.ner.grammar import GRAMMAR_COMPONENT
 from nivesh_ml.models.ner.normalise import normalise_value
+from nivesh_ml.models.ner.ops import use_numpy_blas
 
 PIPELINE_DIR = "pipeline"
 MAX_TEXT_CHARS = 5000
@@ -68,7 +69,7 @@ class NerPredictor(Predictor):
 
     def __init__(self, directory: Path) -> None:
         self.metadata = ModelMetadata.read(directory)
-        self.nlp = spacy.load(Path(directory) / PIPELINE_DIR)
+        self.nlp = use_numpy_blas(spacy.load(Path(directory) / PIPELINE_DIR))
         if GRAMMAR_COMPONENT not in self.nlp.pipe_names:  # a model saved before the grammar layer existed
             self.nlp.add_pipe(GRAMMAR_COMPONENT)
 
