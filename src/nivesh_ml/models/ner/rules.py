@@ -56,8 +56,9 @@ def compiled_rules(kinds: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]],
 def rule_spans(doc: Doc, kinds: tuple[str, ...]) -> list[Span]:
     """Non-overlapping rule matches that start and end on token boundaries (longest first)."""
     spans = []
+    text = doc.text  # spaCy joins the tokens' text on every access: once, not once per rule
     for label, pattern in compiled_rules(kinds):
-        for match in pattern.finditer(doc.text):
+        for match in pattern.finditer(text):
             span = doc.char_span(match.start(), match.end(), label=label)
             if span is not None:
                 spans.append(span)
