@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,19 @@ def oracle(users: int, seed: int, reps: int, served_mape: float) -> dict[str, An
     return out
 
 
+def held_out_users(predictor: Any, frame: pd.DataFrame) -> Iterator[tuple[Any, Any, Any]]:
+    """``(user, history, past)`` for each user whose last ``HORIZON`` months can be scored (at least 15 months, none
+    of the hidden ones missing); ``past`` is the history without them."""
+    from nivesh_ml.models.spending.series import truncate
+
+    for user, rows in frame.groupby("user_id", sort=True):
+        history = predictor.history(rows.to_dict("records"))
+        n = history.n_months
+        if n < 15 or set(history.missing_months) & {str(m) for m in history.months[n - HORIZON:]}:
+            continue
+        yield user, history, truncate(history, n - HORIZON)
+
+
 def score_served(predictor: Any, frame: pd.DataFrame, truth: pd.Series | None = None) -> dict[str, Any]:
     """Served total forecasts (``predictor.forecast``, the API's path), last 3 months of each user hidden.
 
@@ -123,15 +137,10 @@ def score_served(predictor: Any, frame: pd.DataFrame, truth: pd.Series | None = 
     forecast from the total series, never summed from categories), at a fraction of the cost.
     """
     from nivesh_ml.models.spending.forecast import major_categories
-    from nivesh_ml.models.spending.series import truncate
 
     ape, err, snaive_err, inside, models = [], 0.0, 0.0, [], {}
-    for user, rows in frame.groupby("user_id", sort=True):
-        history = predictor.history(rows.to_dict("records"))
+    for user, history, past in held_out_users(predictor, frame):
         n = history.n_months
-        if n < 15 or set(history.missing_months) & {str(m) for m in history.months[n - HORIZON:]}:
-            continue
-        past = truncate(history, n - HORIZON)
         forecast = predictor.forecast(past, HORIZON, (major_categories(past, 1) or [None])[0])
         months = history.months[n - HORIZON:]
         if truth is None:

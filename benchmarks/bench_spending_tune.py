@@ -110,17 +110,13 @@ def candidates(predictor: Any, past: Any) -> dict[str, np.ndarray]:
 
 def seed_points(predictor: Any, users: int, seed: int) -> list[dict[str, Any]]:
     """Per user: actual hidden months, seasonal naive of them, and each candidate's point."""
+    from bench_spending import held_out_users
     from nivesh_ml.data.synthetic import generate_transactions
-    from nivesh_ml.models.spending.series import truncate
 
     frame = generate_transactions(users, 24, seed=seed)
     rows_out = []
-    for _, rows in frame.groupby("user_id", sort=True):
-        history = predictor.history(rows.to_dict("records"))
+    for _, history, past in held_out_users(predictor, frame):
         n = history.n_months
-        if n < 15 or set(history.missing_months) & {str(m) for m in history.months[n - HORIZON:]}:
-            continue
-        past = truncate(history, n - HORIZON)
         rows_out.append({"actual": history.total[n - HORIZON:], "snaive": history.total[n - HORIZON - 12:n - 12],
                          "points": candidates(predictor, past)})
     return rows_out
