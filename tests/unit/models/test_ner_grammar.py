@@ -51,6 +51,14 @@ def test_durations_clock_times_and_counts_are_never_money(text: str) -> None:
     assert not {label for _, label in _spans(text)} & {"MONEY"}
 
 
+@pytest.mark.parametrize("text", ["₹9₹9₹9₹9 paid", "₹9" * 300, "$5$5$5 ok"])
+def test_a_money_match_cut_to_tokens_keeps_its_number(text: str) -> None:
+    """Glued symbols and digits ("₹9₹9…", hostile input) tokenise so that a match only aligns by cutting it: what
+    is left must still hold a number (no MONEY span "₹")."""
+    money_spans = [span for span, label in _spans(text) if label == "MONEY"]
+    assert all(any(c.isdigit() for c in span) for span in money_spans), money_spans
+
+
 def _span(text: str, start: int, end: int, label: str) -> Span:
     doc = make_blank_nlp().make_doc(text)
     return Span(doc, start, end, label=label)

@@ -140,9 +140,15 @@ def _char_span(doc: Doc, start: int, end: int, label: str) -> Span | None:
 def grammar_spans(doc: Doc) -> list[Span]:
     """MONEY and DATE spans the grammar proposes, on token boundaries, not overlapping (longest first)."""
     text = doc.text
-    spans = [s for s in (_char_span(doc, a, b, "MONEY") for a, b in money_char_spans(text)) if s is not None]
+    spans = [s for s in (_char_span(doc, a, b, "MONEY") for a, b in money_char_spans(text))
+             if s is not None and _has_amount(s)]  # a match cut to token boundaries may have lost its number
     spans += [s for s in (_char_span(doc, a, b, "DATE") for a, b in date_char_spans(text)) if s is not None]
     return filter_spans(spans)
+
+
+def _has_amount(span: Span) -> bool:
+    """Whether a span holds a number: a digit or a number word ("five hundred")."""
+    return any(_DIGIT.search(t.text) or t.lower_ in money.WORD_NUMBERS for t in span)
 
 
 def accepts_money(span: Span) -> bool:
