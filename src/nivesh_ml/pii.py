@@ -52,6 +52,13 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _card_number(text: str) -> bool:
+    """Luhn-valid digits, and not a decimal number (one dot, no other separator: ``1764785361.123456``)."""
+    if text.count(".") == 1 and text.replace(".", "").isdigit():
+        return False
+    return luhn_valid(_digits(text))
+
+
 Check = Callable[[str], bool]
 # Order matters: longer, more specific patterns first. A check, when present, must accept the digits.
 PII_PATTERNS: Final[list[tuple[str, re.Pattern[str], Check | None]]] = [
@@ -61,7 +68,7 @@ PII_PATTERNS: Final[list[tuple[str, re.Pattern[str], Check | None]]] = [
     ("UPI_ID", re.compile(r"(?<![\w.-])[\w.-]{2,}+@(?:ok)?[a-z]{2,}+(?![\w])", re.IGNORECASE), None),
     ("PAN", re.compile(r"(?<![\w])[A-Z]{5}[0-9]{4}[A-Z](?![\w])", re.IGNORECASE), None),
     ("CARD", re.compile(rf"(?<![\w.,])[0-9](?:{_SEP}?[0-9]){{12,18}}(?![\w]|[.,][0-9])"),
-     lambda m: luhn_valid(_digits(m))),
+     _card_number),
     ("AADHAAR", re.compile(rf"(?<![\w.,])[2-9][0-9]{{3}}({_SEP}?)[0-9]{{4}}\1[0-9]{{4}}(?![\w]|[.,][0-9])"),
      lambda m: verhoeff_valid(_digits(m))),
     ("PHONE", re.compile(rf"(?:(?<![\w+])\+91{_SEP}?|(?<![\w.,+])0|(?<![\w.,+]))[6-9][0-9]{{4}}{_SEP}?[0-9]{{5}}"

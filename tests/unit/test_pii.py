@@ -62,6 +62,13 @@ def test_unmarked_long_or_grouped_number_failing_its_checksum_is_an_account() ->
     assert kinds == ["ACCOUNT"] and masked == "ref [ACCOUNT] and [ACCOUNT] and [ACCOUNT]"
 
 
+def test_a_decimal_number_whose_digits_pass_luhn_is_not_a_card() -> None:
+    # a Unix time with microseconds (16 digits, Luhn-valid): CI once failed on such a timestamp in a JSON log line
+    text = '{"received_at": 1764785361.123458, "card": "4111.1111.1111.1111"}'
+    masked, kinds = mask_pii(text)
+    assert kinds == ["CARD"] and masked == '{"received_at": 1764785361.123458, "card": "[CARD]"}'
+
+
 def test_checksums() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert verhoeff_valid("234567890124") and not verhoeff_valid("234567890123")
