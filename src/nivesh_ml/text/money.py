@@ -123,7 +123,8 @@ WORD_MONEY_RE: Final = re.compile(
 # A bare number is money in context: after a payment verb ("paid 38.70", "send 200 to"), after "<banking noun> of"
 # ("a payment of 60") or before a banking noun ("the 450 standing order", "a 1200 transfer"). Never a duration,
 # a clock time, a percentage, a count of things or an ordinal.
-_NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|times?\b|x\b|(?:working |business )?days?\b|weeks?\b|months?\b|"
+_NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|(?:(?:different|separate|more|other|whole) )?times?\b|x\b|"
+               r"(?:working |business )?days?\b|weeks?\b|months?\b|"
                r"years?\b|yrs?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b|am\b|pm\b|a\.m|p\.m|"
                r"o'?clock\b|[:.][0-9]| [0-5][0-9](?![\w.,])|payments\b|transfers\b|transactions\b|cards\b|"
                r"accounts\b|people\b|items\b))")
@@ -149,9 +150,21 @@ CONTEXT_AMOUNT_RE: Final = re.compile(
     r"(?! ?(?:am|pm|a\.m|p\.m|hrs?|h)\b)", re.IGNORECASE)
 
 
+# One unit of a currency named in the singular: "a pound", "an extra pound", "one additional dollar", "a cent".
+# Not the currency as a kind of thing: "a euro account", "a dollar card", "a pound coin", "the pound sterling".
+ONE_UNIT_RE: Final = re.compile(
+    r"(?<![\w])(?:an?|one)(?: (?:extra|additional|single|whole|mere|measly))? "
+    r"(?P<post>pound|dollar|euro|buck|quid|rupee|dirham|cent)(?![\w])"
+    r"(?! (?:accounts?|cards?|wallets?|balances?|amounts?|signs?|symbols?|exchange|rates?|currency|denominated|"
+    r"coins?|notes?|bills?|stores?|shops?|sterling|zone|area|value|price)(?![\w]))", re.IGNORECASE)
+
+
 def find_word_money(text: str) -> list[MoneyMatch]:
-    """Spelled-out amounts with a currency word after them ("thirty pounds" → 30 GBP)."""
+    """Spelled-out amounts with a currency word after them ("thirty pounds" → 30 GBP, "an extra pound" → 1 GBP)."""
     found = []
+    for m in ONE_UNIT_RE.finditer(text):
+        marker = m.group("post").lower()
+        found.append(MoneyMatch(0.01 if marker in SUBUNITS else 1.0, CURRENCIES[marker], m.start(), m.end()))
     for m in WORD_MONEY_RE.finditer(text):
         words = m.group("wnum").lower().replace("-", " ").split()
         value = sum(WORD_NUMBERS[w] for w in words) * SCALES.get((m.group("wscale") or "").lower(), 1.0)
@@ -159,7 +172,7 @@ def find_word_money(text: str) -> list[MoneyMatch]:
         if marker in SUBUNITS:
             value /= 100
         found.append(MoneyMatch(value, CURRENCIES.get(marker), m.start(), m.end(), m.group("wscale")))
-    return found
+    return sorted(found, key=lambda m: (m.start, -m.end))
 
 
 _CLOCK_LIKE = re.compile(r"(?:[01]?[0-9]|2[0-3])\.[0-5][0-9]")

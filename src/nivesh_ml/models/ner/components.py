@@ -21,10 +21,23 @@ def _trimmed(span: Span) -> Span | None:
     return span if (start, end) == (span.start, span.end) else Span(span.doc, start, end, label=span.label)
 
 
+# Words that name no particular payee or account: a MERCHANT, ACCOUNT or CATEGORY made only of these (and stop
+# words) is a fragment of the model's, never a name ("charged {extra}", "{This} is a basic transfer", "the
+# {right account}", "{the account}").
+_GENERIC_WORDS = frozenset({"extra", "additional", "right", "wrong", "other", "same", "new", "old", "different",
+                            "main", "account", "accounts", "card", "cards", "a/c", "acct", "ac"})
+
+
+def _is_fragment(span: Span) -> bool:
+    return span.label_ in ("MERCHANT", "ACCOUNT", "CATEGORY") and all(
+        t.is_stop or t.is_punct or t.lower_ in _GENERIC_WORDS for t in span)
+
+
 @Language.component(TRIM_COMPONENT)
 def trim_entities(doc: Doc) -> Doc:
-    """Spans never start or end on punctuation (annotation guidelines); punctuation-only spans are dropped."""
-    spans = [s for s in (_trimmed(ent) for ent in doc.ents) if s is not None]
+    """Spans never start or end on punctuation (annotation guidelines); punctuation-only spans are dropped, and
+    so are MERCHANT/ACCOUNT/CATEGORY spans made only of stop words and generic words ("extra", "the account")."""
+    spans = [s for s in (_trimmed(ent) for ent in doc.ents) if s is not None and not _is_fragment(s)]
     doc.ents = filter_spans(spans)
     return doc
 

@@ -34,7 +34,8 @@ _UNIT_RE = "|".join(sorted(UNITS, key=len, reverse=True))
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "ek": 1, "two": 2, "do": 2, "three": 3, "teen": 3, "four": 4,
                 "char": 4, "five": 5, "paanch": 5, "six": 6, "chhe": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "das": 10, "twelve": 12, "eleven": 11, "fifteen": 15, "twenty": 20, "thirty": 30,
-                "a couple of": 2, "couple of": 2, "a few": 3, "few": 3, "several": 3}
+                "a couple of": 2, "couple of": 2, "a couple": 2, "couple": 2, "a few": 3, "few": 3,
+                "several": 3}
 _NUM_RE = r"\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 # Direction words: -1 past, 0 current, +1 next. Hinglish: pichle = last, is = this, agle = next, har = every.
 DIRECTIONS = {"last": -1, "previous": -1, "past": -1, "pichle": -1, "pichhle": -1, "pichla": -1, "pichli": -1,
@@ -321,7 +322,8 @@ def _since(t: str, ref: date) -> Range | None:
 
 def _ago(t: str, ref: date) -> Range | None:
     """"5 days ago", "a fortnight back" → that day; "14 days from now", "3 weeks later" → that day."""
-    m = re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s? (ago|back|earlier|before now|from now|from today|later|hence)", t)
+    m = re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s? "
+                     r"(ago|back|earlier|previously|before now|from now|from today|later|hence)", t)
     if not m:
         return None
     n = _number(m.group(1)) * (1 if m.group(3) in ("from now", "from today", "later", "hence") else -1)
@@ -377,9 +379,23 @@ def _recently(t: str, ref: date) -> Range | None:
     return None
 
 
+# Vague past expressions → the days they usually mean (docs/training.md "Span conventions").
+VAGUE_PAST = {"other day": (7, 1), "other night": (7, 1), "other week": (21, 7), "a little while ago": (14, 0),
+              "a short while ago": (14, 0), "not long ago": (30, 0), "not so long ago": (30, 0),
+              "not too long ago": (30, 0), "not that long ago": (30, 0), "a while ago": (90, 7),
+              "a while back": (90, 7), "a good while ago": (180, 30), "some time ago": (90, 7),
+              "sometime ago": (90, 7), "some time back": (90, 7), "a long time ago": (365, 30),
+              "a long while ago": (365, 30)}
+
+
+def _vague_past(t: str, ref: date) -> Range | None:
+    days = VAGUE_PAST.get(t)
+    return (ref - timedelta(days=days[0]), ref - timedelta(days=days[1])) if days else None
+
+
 _RULES: tuple[Callable[[str, date], Range | None], ...] = (
     _fixed, _since, _period, _last_n, _in_n, _ago, _edge_of, _week_weekday, _every_n, _weekday, _festival, _fiscal,
-    _season, _numeric, _named_month, _duration, _recently)
+    _season, _numeric, _named_month, _duration, _recently, _vague_past)
 
 
 def _clean(text: str) -> str:

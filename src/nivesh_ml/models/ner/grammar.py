@@ -34,9 +34,12 @@ _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _DAYPART = r"(?: (?:morning|afternoon|evening|night))?"
 _ORD = r"[0-9]{1,2}(?:st|nd|rd|th)"
 _COUNT = (r"(?:[0-9]{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-          r"thirty|a couple of|a few|couple of|few|several)")
+          r"thirty|a couple of|a couple|a few|couple of|couple|few|several)")
+# After "last"/"next"/"past": a count without an article ("past couple of months", not "this a couple days").
+_DIR_COUNT = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+              r"couple of|couple|few|several)")
 _UNIT = r"(?:(?:working |business )?days?|weeks?|fortnights?|months?|years?|quarters?)"
-_OFFSET = r"(?:ago|from now|from today|later|back|earlier|before now)\b"
+_OFFSET = r"(?:ago|from now|from today|later|back|earlier|previously|before now)\b"
 _DIRECTION = r"(?:last|this|next|every|each|per|past|previous|coming|upcoming|current)"
 _PERIOD = (rf"(?:{_UNIT}|weekend|{_WEEKDAY}|{_MONTH_ALONE}|summer|winter|spring|autumn|holidays?|billing cycle|"
            r"financial year|tax year|fy)")
@@ -49,7 +52,7 @@ DATE_SOURCES: tuple[str, ...] = (
     r"\b(?:the day (?:before yesterday|after tomorrow)|yesterday|today|tomorrow|tonight|last night|"
     r"this (?:morning|afternoon|evening))(?: (?:morning|afternoon|evening|night))?\b|\b(?:recently|lately)\b",
     # "last month", "next 6 months", "per day", "every weekend", "last summer", "next Friday night"
-    rf"\b{_DIRECTION}(?: [0-9]{{1,3}}| {_COUNT})? {_PERIOD}{_DAYPART}\b",
+    rf"\b{_DIRECTION}(?: [0-9]{{1,3}}| {_DIR_COUNT})? {_PERIOD}{_DAYPART}\b",
     # "next week Monday", "Monday next week"
     rf"\b(?:last|this|next) week {_WEEKDAY}\b|\b{_WEEKDAY} (?:last|this|next) week\b",
     # "by the end of this year", "the end of the month", "the start of next month", "end of March", "month end"
@@ -74,6 +77,9 @@ DATE_SOURCES: tuple[str, ...] = (
     r"\b[0-9]{1,2} (?:saal|din|mahine|hafte|tarikh|tareekh)\b",
     # frequency words: "monthly", "a weekly transfer", "daily limit" (recurrences are DATE)
     r"\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|biweekly)\b",
+    # vague past: "the other day", "a while ago", "some time ago", "a long time ago", "not long ago"
+    r"\bthe other (?:day|night|week)\b|\b(?:a (?:little |short |good )?while|some ?time|a long (?:time|while)|"
+    r"not (?:so |too |that )?long) (?:ago|back)\b",
 )
 # Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
 _CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
@@ -89,6 +95,11 @@ _MONEY_TOKEN = re.compile(r"(?:[₹$€£¥]|rs\.?|inr|us\$)?[0-9][0-9,.]{0,24}(
                           re.IGNORECASE)
 _AFTER_NUMBER = re.compile(r" ?(?:[:.][0-9]|(?:am|pm|a\.m|p\.m|o'?clock|hrs?|hours?|minutes?|mins?|"
                            r"(?:working |business )?days?|weeks?|months?|years?|%|percent)\b)", re.IGNORECASE)
+# "may" and "mar" alone are a month only after a word that introduces one ("in May", "since mar", "last may"):
+# "someone may have cloned my card" is a verb.
+_WORD_MONTHS = frozenset({"may", "mar"})
+_MONTH_CUES = frozenset({"in", "since", "until", "till", "of", "last", "next", "this", "early", "late", "mid",
+                         "during", "from", "by", "before", "after", "through", "end", "start", "beginning"})
 _REFERENCE = date(2025, 1, 15)  # any fixed day: acceptance only asks whether a DATE resolves at all
 
 
@@ -176,6 +187,9 @@ def accepts_date(span: Span) -> bool:
     if span[0].lower_ in _LEADING_WORDS or span[-1].lower_ in _LEADING_WORDS or _CLOCK.search(text):
         return False
     if _CLOCK_AFTER.match(span.doc.text, span.end_char):  # "3" of "3 am", "10" of "10:30"
+        return False
+    if len(span) == 1 and span[0].lower_ in _WORD_MONTHS and (span.start == 0 or
+                                                             span.doc[span.start - 1].lower_ not in _MONTH_CUES):
         return False
     return resolve_date(text, _REFERENCE) is not None
 

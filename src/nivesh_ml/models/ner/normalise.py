@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -22,15 +23,20 @@ _NUMBER = re.compile(rf"(?<![0-9,]){money.NUMBER}|(?<![0-9])\.[0-9]{{1,6}}+")
 _WORD = re.compile(r"[a-z]+|[₹$€£¥]")
 
 
-def parse_money(text: str) -> dict[str, Any] | None:
-    """``{"amount", "currency"}`` of a MONEY span ("₹1,20,000", "1.5 crore", "5k", "$120", "Rs. 500/-")."""
+def parse_money(text: str, default_currency: str | None = "INR") -> dict[str, Any] | None:
+    """``{"amount", "currency"}`` of a MONEY span ("₹1,20,000", "1.5 crore", "5k", "$120", "Rs. 500/-").
+
+    An amount with no currency marker gets ``default_currency``; lakh and crore imply rupees.
+    """
     text = clean_text(text, MAX_VALUE_CHARS)
     marked = money.parse_amount(text)
     if marked is not None and marked.start == 0 and marked.end >= len(text.rstrip()):
-        return {"amount": round(marked.amount, 2), "currency": marked.currency or "INR"}
+        currency = marked.currency or _scale_currency(marked.scale, default_currency)
+        return {"amount": round(marked.amount, 2), "currency": currency}
     spelled = money.find_word_money(text)  # "thirty pounds", "seventy-five dollars", "two thousand euros"
     if spelled and spelled[0].start == 0 and spelled[0].end >= len(text.rstrip()):
-        return {"amount": round(spelled[0].amount, 2), "currency": spelled[0].currency or "INR"}
+        currency = spelled[0].currency or _scale_currency(spelled[0].scale, default_currency)
+        return {"amount": round(spelled[0].amount, 2), "currency": currency}
     t = re.sub(r"(?<=[a-z])\.", " ", text.lower().replace("/-", " ").replace("us$", "$ "))
     found = _NUMBER.search(t)
     if found is not None:
@@ -38,17 +44,42 @@ def parse_money(text: str) -> dict[str, Any] | None:
         rest = t[:found.start()] + " " + t[found.end():]
     else:
         amount, rest = -1.0, t
-    currency, multiplier = None, 1.0
+    currency, multiplier, scale = None, 1.0, None
     for word in _WORD.findall(rest):
         if amount < 0 and word in AMOUNT_WORDS:
             amount = AMOUNT_WORDS[word]
         elif word in CURRENCIES and currency is None:
             currency = CURRENCIES[word]
         if word in MULTIPLIERS and multiplier == 1.0:
-            multiplier = MULTIPLIERS[word]
+            multiplier, scale = MULTIPLIERS[word], word
     if amount < 0:
         return None
-    return {"amount": round(amount * multiplier, 2), "currency": currency or "INR"}
+    return {"amount": round(amount * multiplier, 2), "currency": currency or _scale_currency(scale, default_currency)}
+
+
+# Scale words only Indian English uses: an amount in lakh or crore is in rupees whatever else the text names.
+_RUPEE_SCALES = frozenset({"l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crs", "crore", "crores", "karod"})
+
+
+def _scale_currency(scale: str | None, default_currency: str | None) -> str | None:
+    return "INR" if scale is not None and scale.lower() in _RUPEE_SCALES else default_currency
+
+
+def normalise_entities(entities: Sequence[tuple[str, str]], reference: date) -> list[dict[str, Any] | None]:
+    """The values of one text's ``(label, text)`` entities, in order.
+
+    An amount with no currency marker takes the currency the text's other amounts name when they all name the
+    same one ("it gave me 10 pounds instead of the 30" → 30 GBP); otherwise rupees (DESIGN.md §7).
+    """
+    values = [parse_money(text, None) if label == "MONEY" else normalise_value(label, text, reference)
+              for label, text in entities]
+    named = {v["currency"] for (label, _), v in zip(entities, values, strict=True)
+             if label == "MONEY" and v is not None and v["currency"] is not None}
+    default = next(iter(named)) if len(named) == 1 else "INR"
+    for (label, _), value in zip(entities, values, strict=True):
+        if label == "MONEY" and value is not None and value["currency"] is None:
+            value["currency"] = default
+    return values
 
 
 # Banks first (a co-branded "Amazon Pay ICICI Credit Card" belongs to ICICI), then wallets and lenders.

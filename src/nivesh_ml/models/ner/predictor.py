@@ -14,7 +14,7 @@ from nivesh_ml.errors import InvalidInput
 from nivesh_ml.models.base import ModelMetadata, Predictor
 from nivesh_ml.models.ner import components, rules  # noqa: F401  (register custom components for spacy.load)
 from nivesh_ml.models.ner.grammar import GRAMMAR_COMPONENT
-from nivesh_ml.models.ner.normalise import normalise_value
+from nivesh_ml.models.ner.normalise import normalise_entities
 from nivesh_ml.models.ner.ops import use_numpy_blas
 
 PIPELINE_DIR = "pipeline"
@@ -78,8 +78,9 @@ class NerPredictor(Predictor):
         items = [parse_item(item) for item in batch]
         out = []
         for (_, reference), doc in zip(items, self.nlp.pipe([t for t, _ in items], batch_size=128), strict=True):
+            values = normalise_entities([(ent.label_, ent.text) for ent in doc.ents], reference)
             entities = [{"text": ent.text, "label": ent.label_, "start": ent.start_char, "end": ent.end_char,
-                         "value": normalise_value(ent.label_, ent.text, reference)} for ent in doc.ents]
+                         "value": value} for ent, value in zip(doc.ents, values, strict=True)]
             out.append({"entities": entities})
         return out
 
