@@ -174,3 +174,23 @@ def test_a_category_paid_at_an_unusual_hour_is_more_surprising(population: dict[
     groceries = transaction_features(profile, txn_from_record(night_groceries), population)[surprise]
     cash = transaction_features(profile, txn_from_record(night_cash), population)[surprise]
     assert groceries > cash + 2.0
+
+
+@pytest.mark.parametrize(("paid", "now", "foreign"), [
+    (["INR", "USD"], "INR", 0.0),          # a thin, mixed history: neither currency is unusual (a tie)
+    (["INR", "USD"], "USD", 0.0),
+    (["INR", "USD"], "EUR", 1.0),          # never used: foreign
+    (["INR", "INR", "USD"], "USD", 1.0),   # less used than the usual INR
+    (["USD", "USD", "INR"], "INR", 1.0),   # a user abroad: rupees are the unusual one
+    ([], "USD", 1.0),                      # no history: the population's home currency decides
+    ([], "INR", 0.0),
+])
+def test_foreign_currency_on_a_thin_history_online_and_in_batch(population: dict[str, Any], paid: list[str],
+                                                               now: str, foreign: float) -> None:
+    rows = [Transaction(user_id="u", transaction_id=f"t{i}", amount=100.0, currency=c, merchant="Shop",
+                        timestamp=f"2025-01-{i + 1:02d}T11:00:00") for i, c in enumerate([*paid, now])]
+    index = FEATURE_NAMES.index("is_foreign_currency")
+    profile = apply_transactions(None, [txn_from_record(t) for t in rows[:-1]]) if paid else None
+    assert transaction_features(profile, txn_from_record(rows[-1]), population)[index] == foreign
+    batch, _, _ = frame_features(load_frame(pd.DataFrame([t.model_dump(mode="json") for t in rows])), population)
+    assert batch[len(rows) - 1][index] == foreign

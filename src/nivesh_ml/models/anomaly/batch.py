@@ -180,8 +180,9 @@ def _count_before(group: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def _running_mode(ucode: np.ndarray, user_start: np.ndarray, values: np.ndarray,
-                  located: np.ndarray | None = None) -> np.ndarray:
-    """The most frequent value code among each row's earlier rows of its user (ties: the larger code; -1 if none).
+                  located: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The most frequent value code among each row's earlier rows of its user (ties: the larger code; -1 if none),
+    and how many of those rows hold it.
 
     ``values`` are codes in the sort order of the strings (-1 missing). ``located`` (per row): a value
     counts for the mode only from the first row of the user where it was ``located`` (cities with coordinates).
@@ -189,7 +190,7 @@ def _running_mode(ucode: np.ndarray, user_start: np.ndarray, values: np.ndarray,
     n = len(values)
     valid = values >= 0
     if not valid.any():
-        return np.full(n, -1, dtype=np.int64)
+        return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
     span = int(values.max()) + 1
     pair = ucode * span + (span - 1 - values)  # per user, larger value first
     pairs = np.unique(pair[valid])
@@ -213,7 +214,7 @@ def _running_mode(ucode: np.ndarray, user_start: np.ndarray, values: np.ndarray,
         counts = np.where(first[ucode] < np.arange(n)[:, None], counts, -1)
     best = np.argmax(counts, axis=1)
     top = counts[np.arange(n), best]
-    return np.where(top >= 1, table[ucode, best], -1)
+    return np.where(top >= 1, table[ucode, best], -1), top
 
 
 def _window_sums(a: np.ndarray, secs: np.ndarray, pos: np.ndarray, count_24h: np.ndarray,
@@ -402,7 +403,7 @@ def _fast_sorted(frame: pd.DataFrame, pop: dict[str, Any], max_categories: int) 
         return ((code >= 0) & (seen == 0)) * conf
 
     c_code, c_uniques = cols["country"]
-    home_country = _running_mode(ucode, user_start, c_code)
+    home_country, _ = _running_mode(ucode, user_start, c_code)
     home_names = np.append(c_uniques, pop["home_country"]).astype(object)
     home = home_names[np.where(home_country >= 0, home_country, len(c_uniques))]
     country_names = np.array([*c_uniques, None], dtype=object)[np.where(c_code >= 0, c_code, len(c_uniques))]
@@ -410,10 +411,12 @@ def _fast_sorted(frame: pd.DataFrame, pop: dict[str, Any], max_categories: int) 
                                                                                    strict=True)], dtype=float)
     cur_code, cur_uniques = pd.factorize(currency, sort=True)
     cur_code = np.asarray(cur_code, dtype=np.int64)
-    home_cur = _running_mode(ucode, user_start, cur_code)
+    home_cur, home_cur_count = _running_mode(ucode, user_start, cur_code)
     cur_names = np.append(np.asarray(cur_uniques, dtype=object), pop["home_currency"])
     mode_cur = cur_names[np.where(home_cur >= 0, home_cur, len(cur_uniques))]
-    foreign_cur = (currency != mode_cur).astype(float)
+    # Foreign: another currency than the usual one and less used before it (a tie is not foreign: features.py).
+    paid_in_this = _Groups(ucode * (len(cur_uniques) + 1) + cur_code).prior
+    foreign_cur = ((currency != mode_cur) & ((home_cur < 0) | (paid_in_this < home_cur_count))).astype(float)
 
     # Geography.
     lat = pd.to_numeric(frame["latitude"], errors="coerce").to_numpy(dtype=float) if "latitude" in frame else \
@@ -422,7 +425,7 @@ def _fast_sorted(frame: pd.DataFrame, pop: dict[str, Any], max_categories: int) 
         np.full(n, np.nan)
     has_geo = ~np.isnan(lat) & ~np.isnan(lon)
     city_code = cols["city"][0]
-    home_city = _running_mode(ucode, user_start, city_code, located=has_geo)
+    home_city, _ = _running_mode(ucode, user_start, city_code, located=has_geo)
     first_geo = {}
     geo_rows = np.nonzero(has_geo & (city_code >= 0))[0]
     if len(geo_rows):

@@ -349,9 +349,18 @@ def _novelty(p: dict[str, Any], t: Txn, conf: float, pop: dict[str, Any]) -> lis
     ctry = p.get("ctry", {})
     home = _mode(ctry) or pop["home_country"]
     foreign = float(t.country is not None and home is not None and t.country != home)
-    currency = _mode(p.get("cur", {})) or pop["home_currency"]
     return [cat_new, new("chan", t.channel), new("city", t.city), new("ctry", t.country), foreign,
-            float(t.currency != currency)]
+            float(_foreign_currency(p.get("cur", {}), t.currency, pop["home_currency"]))]
+
+
+def _foreign_currency(paid: dict[str, int], currency: str, home: str) -> bool:
+    """Whether ``currency`` is not the user's usual one: less used before than their most used currency (the
+    population's home currency when they have none). A tie is not foreign: after one INR and one USD payment,
+    neither is unusual."""
+    usual = _mode(paid)
+    if usual is None:
+        return currency != home
+    return currency != usual and paid.get(currency, 0) < paid[usual]
 
 
 def _geo(p: dict[str, Any], t: Txn, last: list[Any] | None, gap: int) -> tuple[float, float]:
