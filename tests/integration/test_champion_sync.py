@@ -58,6 +58,17 @@ def _register(settings: Settings, tmp_path: Path, flip: bool = False) -> str:
     return registry.log_model(get_family("credit"), directory, ModelMetadata.read(directory)).version
 
 
+def wait_subscribed(redis_url: str, channel: str, listeners: int, timeout_s: float = 60.0) -> None:
+    """Until Redis counts ``listeners`` subscribers on ``channel`` (a listener thread subscribes when it gets
+    to it: a fixed sleep is too short on a loaded machine, and a message published before is lost)."""
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout_s
+    while (subscribed := dict(client.pubsub_numsub(channel)).get(channel.encode(), 0)) < listeners:
+        assert time.monotonic() < deadline, f"{subscribed} of {listeners} listeners subscribed to {channel}"
+        time.sleep(0.05)
+    client.close()
+
+
 def _worker(settings: Settings) -> tuple[ModelManager, ChampionSync]:
     registry = ModelRegistry(settings)
     manager = ModelManager(registry, Metrics(), ["credit"])
@@ -83,7 +94,8 @@ def test_a_published_promotion_reaches_every_worker(home: Path, tmp_path: Path, 
     for _, sync in workers:
         sync.start()
     try:
-        time.sleep(0.5)  # let both subscribe
+        # Pub/sub keeps no message for a listener that has not subscribed yet: publish only once both have.
+        wait_subscribed(clean_redis, settings.server.champion_channel, 2)
         version = _register(settings, tmp_path)
         decision = ModelRegistry(settings).promote(get_family("credit"), version, force=True)
         assert decision.promoted
