@@ -15,6 +15,9 @@ from nivesh_ml.serving.metrics import Metrics
 from tests.unit.advisor.stubs import PII_MESSAGE, StubServer, gemini_responder, openai_responder
 
 pytestmark = pytest.mark.integration
+# Per HTTP call: a stub answers in 3-40 ms here; 1 s keeps a loaded CI machine from cutting off an answer that
+# should arrive, and is still well below the "slow" stub's 3 s.
+CALL_TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +39,13 @@ def openai_stub() -> Iterator[StubServer]:
 
 def _gemini_advisor(tmp_path: Path, stub: StubServer, retriever: Retriever, **advisor: Any) -> Advisor:
     settings = Settings(home=tmp_path / "var", gemini_api_key="test-key",  # type: ignore[arg-type]
-                        advisor={"gemini_base_url": stub.url, "timeout_s": 0.5, "max_retries": 1, **advisor})
+                        advisor={"gemini_base_url": stub.url, "timeout_s": CALL_TIMEOUT_S, "max_retries": 1, **advisor})
     return Advisor(settings, retriever=retriever)
 
 
 def _openai_advisor(tmp_path: Path, stub: StubServer, retriever: Retriever) -> Advisor:
     settings = Settings(home=tmp_path / "var", llm_base_url=f"{stub.url}/v1",
-                        advisor={"timeout_s": 0.5, "max_retries": 1, "llm_model": "stub-model"})  # type: ignore[arg-type]
+                        advisor={"timeout_s": CALL_TIMEOUT_S, "max_retries": 1, "llm_model": "stub-model"})  # type: ignore[arg-type]
     return Advisor(settings, retriever=retriever)
 
 
