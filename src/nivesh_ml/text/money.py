@@ -127,7 +127,7 @@ _NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|(?:(?:different|separate|more|other
                r"(?:working |business )?days?\b|weeks?\b|months?\b|"
                r"years?\b|yrs?\b|hours?\b|hrs?\b|minutes?\b|mins?\b|seconds?\b|secs?\b|am\b|pm\b|a\.m|p\.m|"
                r"o'?clock\b|[:.][0-9]| [0-5][0-9](?![\w.,])|payments\b|transfers\b|transactions\b|cards\b|"
-               r"accounts\b|people\b|items\b))")
+               r"accounts\b|people\b|items\b|others?\b))")
 _PAY_VERB = (r"(?:paid|pay|paying|pays|charged(?: me| us)?|charge me|refund(?:ed)?(?: me)?|send|sent|sending|"
              r"transfer(?:red)?|move|moved|withdr[ae]wn?|withdraw|deposit(?:ed)?|spent|spend|spending|cost|costs|"
              r"top(?:ped)? up|topped-up|received|receive|got|get|owe|owes|borrow(?:ed)?|lend|lent|have|had|"

@@ -323,7 +323,7 @@ def _since(t: str, ref: date) -> Range | None:
 def _ago(t: str, ref: date) -> Range | None:
     """"5 days ago", "a fortnight back" → that day; "14 days from now", "3 weeks later" → that day."""
     m = re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s? "
-                     r"(ago|back|earlier|previously|before now|from now|from today|later|hence)", t)
+                     r"(ago|back|earlier|previously|before now|before|from now|from today|later|hence)", t)
     if not m:
         return None
     n = _number(m.group(1)) * (1 if m.group(3) in ("from now", "from today", "later", "hence") else -1)
@@ -393,9 +393,42 @@ def _vague_past(t: str, ref: date) -> Range | None:
     return (ref - timedelta(days=days[0]), ref - timedelta(days=days[1])) if days else None
 
 
+# A count of units with no number: "days ago" → 7 to 2 days ago, "weeks ago" → 8 to 2 weeks ago ...
+_UNCOUNTED = {"days": ("day", 7, 2), "weeks": ("week", 8, 2), "months": ("month", 12, 2), "years": ("year", 10, 2)}
+
+
+def _range_ago(t: str, ref: date) -> Range | None:
+    """"one or two weeks ago", "2-3 days ago", "a week or two ago", "weeks ago" → the days between."""
+    m = re.fullmatch(rf"({_NUM_RE})(?: or |-| to )({_NUM_RE}) ({_UNIT_RE})s? (?:ago|back)", t)
+    if m:
+        low, high, unit = _number(m.group(1)), _number(m.group(2)), UNITS[m.group(3)]
+    elif m := re.fullmatch(rf"({_NUM_RE}) ({_UNIT_RE})s? or (two|three|so) (?:ago|back)", t):
+        low, unit = _number(m.group(1)), UNITS[m.group(2)]
+        high = low + 1 if m.group(3) == "so" else max(low, NUMBER_WORDS[m.group(3)])
+    elif m := re.fullmatch(r"(days|weeks|months|years) (?:ago|back)", t):
+        unit, high, low = _UNCOUNTED[m.group(1)]
+    else:
+        return None
+    low, high = min(low, high), max(low, high)
+    return shift(ref, unit, -high), shift(ref, unit, -low)
+
+
+def _earlier_later(t: str, ref: date) -> Range | None:
+    """"earlier today" → today; "earlier this week" → the week up to today; "later this month" → the rest of it."""
+    m = re.fullmatch(r"(earlier|later) (today|tonight|this (?:morning|afternoon|evening|week|month|year)|"
+                     r"in the (?:day|week|month|year))", t)
+    if not m:
+        return None
+    period = m.group(2).replace("in the ", "this ").replace("this day", "today")
+    if period in FIXED_DAYS or period in ("this morning", "this afternoon", "this evening"):
+        return ref, ref
+    start, end = period_containing(ref, period.split()[1])
+    return (start, ref) if m.group(1) == "earlier" else (ref, end)
+
+
 _RULES: tuple[Callable[[str, date], Range | None], ...] = (
     _fixed, _since, _period, _last_n, _in_n, _ago, _edge_of, _week_weekday, _every_n, _weekday, _festival, _fiscal,
-    _season, _numeric, _named_month, _duration, _recently, _vague_past)
+    _season, _numeric, _named_month, _duration, _recently, _vague_past, _range_ago, _earlier_later)
 
 
 def _clean(text: str) -> str:

@@ -39,7 +39,7 @@ _COUNT = (r"(?:[0-9]{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|e
 _DIR_COUNT = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
               r"couple of|couple|few|several)")
 _UNIT = r"(?:(?:working |business )?days?|weeks?|fortnights?|months?|years?|quarters?)"
-_OFFSET = r"(?:ago|from now|from today|later|back|earlier|previously|before now)\b"
+_OFFSET = r"(?:ago|from now|from today|later|back|earlier|previously|before now|before(?=[.,;:!?]|$))\b"
 _DIRECTION = r"(?:last|this|next|every|each|per|past|previous|coming|upcoming|current)"
 _PERIOD = (rf"(?:{_UNIT}|weekend|{_WEEKDAY}|{_MONTH_ALONE}|summer|winter|spring|autumn|holidays?|billing cycle|"
            r"financial year|tax year|fy)")
@@ -47,7 +47,8 @@ _PERIOD = (rf"(?:{_UNIT}|weekend|{_WEEKDAY}|{_MONTH_ALONE}|summer|winter|spring|
 DATE_SOURCES: tuple[str, ...] = (
     # offsets and periods: "5 days ago", "in 10 days", "14 days from now", "within 5 working days", "a week"
     # ("in"/"within" never joins an "ago"/"from now" expression: "came in {3 days ago}")
-    rf"\b(?:{_COUNT} {_UNIT} {_OFFSET}|(?:(?:in|within) )?{_COUNT} {_UNIT}(?: time)?(?! {_OFFSET}))\b",
+    rf"\b(?:{_COUNT} {_UNIT} {_OFFSET}|"
+    rf"(?:(?:in|within) )?{_COUNT} {_UNIT}(?: time)?(?! {_OFFSET}|[- ]old\b| of age\b))\b",
     # day words: "yesterday", "tomorrow morning", "the day before yesterday", "this afternoon", "recently"
     r"\b(?:the day (?:before yesterday|after tomorrow)|yesterday|today|tomorrow|tonight|last night|"
     r"this (?:morning|afternoon|evening))(?: (?:morning|afternoon|evening|night))?\b|\b(?:recently|lately)\b",
@@ -77,6 +78,12 @@ DATE_SOURCES: tuple[str, ...] = (
     r"\b[0-9]{1,2} (?:saal|din|mahine|hafte|tarikh|tareekh)\b",
     # frequency words: "monthly", "a weekly transfer", "daily limit" (recurrences are DATE)
     r"\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|biweekly)\b",
+    # ranges: "one or two weeks ago", "a week or two ago", "2-3 days ago"; no count: "weeks ago", "days back"
+    rf"\b(?:{_COUNT}(?: or |-| to ){_COUNT} {_UNIT} {_OFFSET}|{_COUNT} {_UNIT} or (?:two|three|so) {_OFFSET}|"
+    rf"(?:days|weeks|months|years) (?:ago|back)\b)",
+    # "earlier today", "later this week", "earlier in the month"
+    r"\b(?:earlier|later) (?:today|tonight|this (?:morning|afternoon|evening|week|month|year)|"
+    r"in the (?:day|week|month|year))\b",
     # vague past: "the other day", "a while ago", "some time ago", "a long time ago", "not long ago"
     r"\bthe other (?:day|night|week)\b|\b(?:a (?:little |short |good )?while|some ?time|a long (?:time|while)|"
     r"not (?:so |too |that )?long) (?:ago|back)\b",
@@ -84,6 +91,7 @@ DATE_SOURCES: tuple[str, ...] = (
 # Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
 _CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
                     r"\bo'?clock\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
+_AGE_AFTER = re.compile(r"[- ]old\b| of age\b", re.IGNORECASE)
 _CLOCK_AFTER = re.compile(r" ?(?:[:.][0-9]{2}\b|(?:am|pm|a\.m|p\.m|o'?clock|hrs)\b)", re.IGNORECASE)
 # A DATE span neither starts nor ends on these (the conventions leave "on", "at", "the"... outside the span).
 _LEADING_WORDS = frozenset({"on", "at", "for", "to", "from", "of", "with", "about", "around", "after", "before",
@@ -187,6 +195,8 @@ def accepts_date(span: Span) -> bool:
     if span[0].lower_ in _LEADING_WORDS or span[-1].lower_ in _LEADING_WORDS or _CLOCK.search(text):
         return False
     if _CLOCK_AFTER.match(span.doc.text, span.end_char):  # "3" of "3 am", "10" of "10:30"
+        return False
+    if _AGE_AFTER.match(span.doc.text, span.end_char):  # "18 years" of "18 years old": an age
         return False
     if len(span) == 1 and span[0].lower_ in _WORD_MONTHS and (span.start == 0 or
                                                              span.doc[span.start - 1].lower_ not in _MONTH_CUES):
