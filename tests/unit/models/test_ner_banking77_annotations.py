@@ -1,6 +1,6 @@
-"""The BANKING77 train-split MONEY/DATE annotations (benchmarks/data/ner_banking77_train.jsonl): the file holds
-rows, text hashes and spans only; the texts come from the shared CSV, so the checks against the texts skip
-without it."""
+"""The BANKING77 train-split MONEY/DATE annotations (benchmarks/data/ner_banking77_train.jsonl, seed 2026, and the
+second, blind sample ner_banking77_train_b.jsonl, seed 2027): the files hold rows, text hashes and spans only; the
+texts come from the shared CSV, so the checks against the texts skip without it."""
 
 from __future__ import annotations
 
@@ -17,13 +17,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ANNOTATIONS = ROOT / "benchmarks" / "data" / "ner_banking77_train.jsonl"
+SECOND = ROOT / "benchmarks" / "data" / "ner_banking77_train_b.jsonl"
+# (file, seed, MONEY spans, DATE spans), in the order the samples were drawn.
+SETS = [(ANNOTATIONS, 2026, 33, 123), (SECOND, 2027, 41, 121)]
+each_set = pytest.mark.parametrize(("path", "seed", "money", "date"), SETS, ids=["seed2026", "seed2027"])
 SHARED_CSV = Path("/work/shared/data/banking77/train.csv")
 SURROUNDING = " \t\n\xa0.,;:!?()\"'"
 needs_csv = pytest.mark.skipif(not SHARED_CSV.is_file(), reason=f"{SHARED_CSV} is not on this machine")
 
 
-def _records() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in ANNOTATIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _records(path: Path = ANNOTATIONS) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _texts() -> list[str]:
@@ -39,8 +43,9 @@ def _bench_ner() -> ModuleType:
     return module
 
 
-def test_the_file_holds_rows_hashes_and_money_date_spans_only() -> None:
-    records = _records()
+@each_set
+def test_the_file_holds_rows_hashes_and_money_date_spans_only(path: Path, seed: int, money: int, date: int) -> None:
+    records = _records(path)
     assert len(records) == 250
     rows = [r["row"] for r in records]
     assert len(set(rows)) == len(rows)
@@ -53,13 +58,14 @@ def test_the_file_holds_rows_hashes_and_money_date_spans_only() -> None:
             assert isinstance(start, int) and isinstance(end, int) and 0 <= start < end
             assert label in ("MONEY", "DATE")
     labels = [e[2] for r in records for e in r["entities"]]
-    assert labels.count("MONEY") == 33 and labels.count("DATE") == 123
+    assert labels.count("MONEY") == money and labels.count("DATE") == date
 
 
 @needs_csv
-def test_every_annotation_matches_its_text() -> None:
+@each_set
+def test_every_annotation_matches_its_text(path: Path, seed: int, money: int, date: int) -> None:
     texts = _texts()
-    for record in _records():
+    for record in _records(path):
         row = record["row"]
         assert row < len(texts), f"row {row} is not in {SHARED_CSV}"
         text = texts[row]
@@ -74,16 +80,41 @@ def test_every_annotation_matches_its_text() -> None:
 
 
 @needs_csv
-def test_the_annotated_rows_are_the_seeded_sample_and_the_benchmark_loads_them() -> None:
+@each_set
+def test_the_annotated_rows_are_the_seeded_sample_and_the_benchmark_loads_them(
+        path: Path, seed: int, money: int, date: int) -> None:
     bench = _bench_ner()
     texts = bench.banking77_texts(SHARED_CSV)
-    rows = [r["row"] for r in _records()]
-    assert rows == bench.banking77_sample(texts)
+    rows = [r["row"] for r in _records(path)]
+    assert rows == bench.banking77_sample(texts, seed=seed, excluded=bench.banking77_excluded(seed))
     assert not set(rows) & bench.BANKING77_SEEN_ROWS  # never a row the grammar was tuned on
+    for earlier, earlier_seed, _, _ in SETS:
+        if earlier_seed < seed:  # never a row of a set drawn before it
+            assert not set(rows) & {r["row"] for r in _records(earlier)}
     cued = [row for row in rows if bench.BANKING77_CUE.search(texts[row])]
     assert len(cued) == bench.BANKING77_CUED
-    loaded_rows, examples = bench.load_banking77(ANNOTATIONS, SHARED_CSV)
+    loaded_rows, examples = bench.load_banking77(path, SHARED_CSV)
     assert loaded_rows == rows and [ex.text for ex in examples] == [texts[row] for row in rows]
+
+
+@needs_csv
+def test_the_first_sample_is_still_drawn_by_the_defaults() -> None:
+    bench = _bench_ner()
+    texts = bench.banking77_texts(SHARED_CSV)
+    assert [r["row"] for r in _records()] == bench.banking77_sample(texts)  # seed 2026, only the read rows excluded
+
+
+def test_a_later_seed_excludes_the_earlier_files_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = _bench_ner()
+    assert [(seed, path) for seed, path in bench.BANKING77_SETS] == [(seed, path) for path, seed, _, _ in SETS]
+    first = {r["row"] for r in _records()}
+    assert bench.banking77_excluded(2026) == bench.BANKING77_SEEN_ROWS
+    assert bench.banking77_excluded(2027) == bench.BANKING77_SEEN_ROWS | first
+    both = first | {r["row"] for r in _records(SECOND)}
+    assert bench.banking77_excluded(2028) == bench.BANKING77_SEEN_ROWS | both  # an unlisted seed: every file
+    monkeypatch.setattr(bench, "BANKING77_SETS", ((2026, tmp_path / "absent.jsonl"), (2027, SECOND)))
+    with pytest.raises(FileNotFoundError, match=r"absent\.jsonl"):  # drawing without it could overlap it
+        bench.banking77_excluded(2027)
 
 
 @needs_csv
