@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from nivesh_ml.advisor.providers.base import AdviceRequest, ToolCall
 from nivesh_ml.advisor.providers.offline import describe_calculation
@@ -30,6 +31,9 @@ CURRENCY_RE = re.compile(r"(?:₹|\brs\.?|\binr) ?$", re.IGNORECASE)  # matched 
 SCALES = {2: 1e5, 3: 1e7, 4: 1e3}  # UNIT_RE group → multiplier
 SMALL_NUMBER = 12  # bare whole numbers up to this are not checked
 RELATIVE_TOLERANCE = 0.005  # "₹17.4 lakh" for ₹17.41 lakh is the same figure, rounded
+# The prompt's sentence with today's date grounds no figure: its day and year would otherwise let a reply's
+# "21 years" through on the 21st of a month, or "2026" in 2026.
+_TODAY_RE = re.compile(r"Today is [0-9]{4}-[0-9]{2}-[0-9]{2}\.")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ def figures(text: str) -> list[Figure]:
     return out
 
 
+def today_sentence(day: date) -> str:
+    """The prompt's sentence that tells the model the date (left out of :func:`grounding_text`)."""
+    return f"Today is {day.isoformat()}."
+
+
 def numbers(text: str) -> list[float]:
     """The figures written in ``text`` (commas removed, units not applied)."""
     return [f.written for f in figures(text)]
@@ -67,7 +76,7 @@ def numbers(text: str) -> list[float]:
 def grounding_text(request: AdviceRequest, tool_calls: Iterable[ToolCall]) -> str:
     """Everything a reply's figures may come from: the prompt (passages, calculations, the user's data), the
     message, the conversation and every calculator run during the turn."""
-    parts = [request.system, request.message, *(m.content for m in request.history)]
+    parts = [_TODAY_RE.sub("", request.system), request.message, *(m.content for m in request.history)]
     parts += [p.text for p in request.passages]
     calls = [*tool_calls, *([request.calculation] if request.calculation else [])]
     for call in calls:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nivesh_ml.advisor.breaker import MIN_ATTEMPT_S, CircuitBreaker, DeadlineReached, call_with_retries
 from nivesh_ml.advisor.calculators import run_tool
-from nivesh_ml.advisor.grounding import ungrounded_numbers
+from nivesh_ml.advisor.grounding import today_sentence, ungrounded_numbers
 from nivesh_ml.advisor.history import ChatHistory, Message, create_history
 from nivesh_ml.advisor.providers.base import (
     AdviceRequest,
@@ -163,7 +163,7 @@ def _sources(hits: list[Hit], passages: list[Passage]) -> list[dict[str, str]]:
 
 def _system_prompt(passages: list[Passage], spending: dict[str, float], calculation: ToolCall | None) -> str:
     """The LLM's instructions and the extracted answer passages (the same sentences the offline answer uses)."""
-    parts = [SYSTEM_PROMPT, f"Today is {date.today().isoformat()}."]
+    parts = [SYSTEM_PROMPT, today_sentence(date.today())]
     if passages:
         parts.append("Reference passages (most relevant first; use only figures that appear here or in a "
                      "calculator result):")

@@ -4,8 +4,12 @@ offline answer and flagged ``ungrounded_numbers``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
-from nivesh_ml.advisor.grounding import numbers, ungrounded_numbers
+import pytest
+
+from nivesh_ml.advisor import service
+from nivesh_ml.advisor.grounding import numbers, today_sentence, ungrounded_numbers
 from nivesh_ml.advisor.providers.base import AdviceRequest, Deadline, Provider, ProviderReply, ToolCall
 from nivesh_ml.advisor.retrieval import Retriever
 from nivesh_ml.advisor.service import Advisor, advise
@@ -73,3 +77,27 @@ def test_rounded_figures_pass_and_tool_results_count() -> None:
     call = ToolCall("emi", {"principal": 1_000_000}, {"emi": 22_244})
     assert ungrounded_numbers("EMI ₹22,244; 3 steps.", request, [call]) == []
     assert ungrounded_numbers("EMI ₹23,000.", request, [call]) == [23_000]
+
+
+def test_todays_date_in_the_prompt_grounds_no_figure() -> None:
+    """On the 21st, "21 years" is still invented: the date tells the model the day, it is not a figure to use."""
+    request = AdviceRequest(system=f"Rules.\n{today_sentence(date(2026, 12, 21))}\nPPF runs 15 years.", message="PPF?")
+    assert ungrounded_numbers("The PPF lock-in is 21 years.", request) == [21]
+    assert ungrounded_numbers("It was opened in 2026.", request) == [2026]
+    assert ungrounded_numbers("The PPF lock-in is 15 years.", request) == []
+
+
+class _The21st(date):
+    @classmethod
+    def today(cls) -> date:
+        return date(2026, 12, 21)
+
+
+def test_an_invented_figure_equal_to_todays_day_still_falls_back(settings: Settings, keyword_retriever: Retriever,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "date", _The21st)  # the advisor's clock, pinned to a day that equals the figure
+    fake = FakeProvider(lambda r: "The PPF lock-in is 21 years.")
+    result = advise(Advisor(settings, retriever=keyword_retriever, provider=fake), "u1",
+                    "What is the lock-in period of a PPF account?")
+    assert "Today is 2026-12-21." in fake.requests[0].system
+    assert result["provider"] == "offline" and "ungrounded_numbers" in result["safety"]["flags"]
