@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,10 @@ def home(credit: tuple[Path, TrainResult], tmp_path: Path) -> Path:
     return private_copy(credit[0], tmp_path)
 
 
-def _settings(home: Path, redis_url: str | None = None, poll_s: float = 30.0) -> Settings:
+def _settings(home: Path, redis_url: str | None = None, poll_s: float = 30.0,
+              channel: str = ServerSettings().champion_channel) -> Settings:
     return Settings(home=home, redis_url=redis_url, admin_api_key=SecretStr("admin-key"),
-                    server=ServerSettings(champion_poll_s=poll_s))
+                    server=ServerSettings(champion_poll_s=poll_s, champion_channel=channel))
 
 
 def _register(settings: Settings, tmp_path: Path, flip: bool = False) -> str:
@@ -89,7 +91,8 @@ def test_poll_loads_a_new_champion_and_is_a_no_op_when_unchanged(home: Path, tmp
 
 
 def test_a_published_promotion_reaches_every_worker(home: Path, tmp_path: Path, clean_redis: str) -> None:
-    settings = _settings(home, clean_redis, poll_s=0)  # no poll: only the message can move them
+    # No poll: only the message can move them. A channel of this test's own, so that only its two listeners count.
+    settings = _settings(home, clean_redis, poll_s=0, channel=f"nivesh:champions:{uuid.uuid4().hex}")
     workers = [_worker(settings) for _ in range(2)]
     for _, sync in workers:
         sync.start()
