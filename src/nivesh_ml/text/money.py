@@ -108,14 +108,15 @@ def parse_amount(text: str) -> MoneyMatch | None:
 
 # Spelled-out amounts with a currency word: "thirty pounds", "fifty dollars", "a hundred euros", "two thousand rupees".
 WORD_NUMBERS: Final[dict[str, float]] = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
-_WORD_NUM = (rf"(?P<wnum>(?:{_TENS})(?:[- ](?:{_UNITS_WORDS}))?|{_UNITS_WORDS}|ten|eleven|twelve|thirteen|fourteen|"
-             r"fifteen|sixteen|seventeen|eighteen|nineteen|an?(?= (?:hundred|thousand|million|lakh|crore)))")
+# "zero dollars": a number word of its own (never "twenty-zero")
+_WORD_NUM = (rf"(?P<wnum>(?:{_TENS})(?:[- ](?:{_UNITS_WORDS}))?|{_UNITS_WORDS}|zero|ten|eleven|twelve|thirteen|"
+             r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|an?(?= (?:hundred|thousand|million|lakh|crore)))")
 WORD_MONEY_RE: Final = re.compile(
     rf"(?<![\w]){_WORD_NUM}(?: (?P<wscale>hundred|thousand|million|billion|lakhs?|crores?|grand))?"
     rf" (?P<post>{_SUFFIX_WORDS})(?![\w])", re.IGNORECASE)

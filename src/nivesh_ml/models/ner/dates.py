@@ -413,6 +413,20 @@ def _range_ago(t: str, ref: date) -> Range | None:
     return shift(ref, unit, -high), shift(ref, unit, -low)
 
 
+def _plural_days(t: str, ref: date) -> Range | None:
+    """"yesterdays" (a typo) → yesterday; "weekends" → the coming weekend; "weekdays" → Monday–Friday of this week;
+    "within the week" → today to the end of the week (month, year)."""
+    if t == "yesterdays":
+        return _fixed("yesterday", ref)
+    if t == "weekends":
+        return _resolve_rules("every weekend", ref)
+    if t == "weekdays":
+        monday = period_containing(ref, "week")[0]
+        return monday, monday + timedelta(days=4)
+    m = re.fullmatch(r"within the (week|month|year)", t)
+    return (ref, period_containing(ref, m.group(1))[1]) if m else None
+
+
 def _earlier_later(t: str, ref: date) -> Range | None:
     """"earlier today" → today; "earlier this week" → the week up to today; "later this month" → the rest of it."""
     m = re.fullmatch(r"(earlier|later) (today|tonight|this (?:morning|afternoon|evening|week|month|year)|"
@@ -428,7 +442,8 @@ def _earlier_later(t: str, ref: date) -> Range | None:
 
 _RULES: tuple[Callable[[str, date], Range | None], ...] = (
     _fixed, _since, _period, _last_n, _in_n, _ago, _edge_of, _week_weekday, _every_n, _weekday, _festival, _fiscal,
-    _season, _numeric, _named_month, _duration, _recently, _vague_past, _range_ago, _earlier_later)
+    _season, _numeric, _named_month, _duration, _recently, _vague_past, _range_ago, _earlier_later,
+    _plural_days)
 
 
 def _clean(text: str) -> str:

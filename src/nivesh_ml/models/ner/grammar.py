@@ -84,6 +84,8 @@ DATE_SOURCES: tuple[str, ...] = (
     # "earlier today", "later this week", "earlier in the month"
     r"\b(?:earlier|later) (?:today|tonight|this (?:morning|afternoon|evening|week|month|year)|"
     r"in the (?:day|week|month|year))\b",
+    # plural weekdays/weekends (a recurrence), the typo "yesterdays", "within the week"
+    r"\b(?:weekends|weekdays|yesterdays)\b|\bwithin the (?:week|month|year)\b",
     # vague past: "the other day", "a while ago", "some time ago", "a long time ago", "not long ago"
     r"\bthe other (?:day|night|week)\b|\b(?:a (?:little |short |good )?while|some ?time|a long (?:time|while)|"
     r"not (?:so |too |that )?long) (?:ago|back)\b",
@@ -91,6 +93,7 @@ DATE_SOURCES: tuple[str, ...] = (
 # Ends a DATE span: a clock time is never part of one ("tomorrow at half past six" → DATE "tomorrow").
 _CLOCK = re.compile(r"[0-9][:.][0-9]{2}\b|\b[0-9]{1,2} ?(?:am|pm|a\.m|p\.m)\b|\bhalf past\b|\bquarter (?:past|to)\b|"
                     r"\bo'?clock\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
+_AGE_BEFORE = frozenset({"be", "aged", "age", "under", "least", "turn", "turned", "turning"})
 _AGE_AFTER = re.compile(r"[- ]old\b| of age\b", re.IGNORECASE)
 _CLOCK_AFTER = re.compile(r" ?(?:[:.][0-9]{2}\b|(?:am|pm|a\.m|p\.m|o'?clock|hrs)\b)", re.IGNORECASE)
 # A DATE span neither starts nor ends on these (the conventions leave "on", "at", "the"... outside the span).
@@ -184,6 +187,11 @@ def accepts_money(span: Span) -> bool:
             return False
     if numbers > 1 or not has_amount or span[0].lower_ in ("a", "an", "and"):
         return False
+    if len(span) == 1 and span[0].text.isdigit() and len(span[0].text) <= 4:  # a bare number the model marked
+        value = int(span[0].text)
+        before = span.doc[span.start - 1].lower_ if span.start else ""
+        if 1900 <= value <= 2100 or (before in _AGE_BEFORE and value < 120):
+            return False  # a year ("It's 2018"), an age ("to be 18", "under 18")
     return not _AFTER_NUMBER.match(span.doc.text, span.end_char)
 
 
