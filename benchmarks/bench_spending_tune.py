@@ -141,6 +141,8 @@ def main() -> None:
     parser.add_argument("--model", default="")
     parser.add_argument("--save-model", default="")
     parser.add_argument("--params", default="{}")
+    parser.add_argument("--config", default="{}", help="JSON: override served config fields of the loaded model "
+                        '(e.g. {"total_level_halflife": 12})')
     parser.add_argument("--train-users", type=int, default=0)
     parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
     parser.add_argument("--users", type=int, default=60)
@@ -163,6 +165,11 @@ def main() -> None:
                 import shutil
 
                 shutil.copytree(model_dir, args.save_model, dirs_exist_ok=True)
+    override = json.loads(args.config)
+    if override:
+        from dataclasses import replace
+
+        predictor.config = replace(predictor.config, **override)
     for users in [int(u) for u in args.profile_users.split(",") if u]:
         PROFILES[f"full{users}"] = full_profile(users)
         PROFILES[f"shift{users}"] = full_profile(users, HORIZON)

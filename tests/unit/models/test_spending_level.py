@@ -61,11 +61,33 @@ def test_level_settings_are_checked_and_a_model_saved_before_them_keeps_its_leve
     from nivesh_ml.models.spending.family import CONFIG_FILE
 
     old = ForecastConfig(eligible=CHEAP).to_dict()
-    del old["total_level_months"], old["total_level"], old["refit_profiles"]
+    del old["total_level_months"], old["total_level"], old["refit_profiles"], old["total_level_halflife"]
     (tmp_path / CONFIG_FILE).write_text(json.dumps(old))
     ModelMetadata(name="spending").write(tmp_path)
     loaded = FAMILY.load(tmp_path)
     assert (loaded.config.total_level_months, loaded.config.total_level) == (12, "mean")
+    assert loaded.config.total_level_halflife == 0.0  # saved before the recency weighting: a flat level
+    assert ForecastConfig().total_level_halflife == 12.0
+    with pytest.raises(InvalidInput, match="total_level_halflife"):
+        ForecastConfig(total_level_halflife=0.5)
+
+
+def test_a_recency_weighted_level_follows_a_household_that_drifts() -> None:
+    """A household whose spend stepped up 6 months ago (a new EMI) or grows 6 % a year: the flat 24-month level
+    lags a year behind, the level with a 12-month half-life much less; on a steady household they agree."""
+    steady = np.full(24, 1000.0)
+    assert deseasonalised_level(steady, "geometric", 12.0) == pytest.approx(1000.0)
+    assert deseasonalised_level(steady, "mean", 12.0) == pytest.approx(1000.0)
+    stepped = np.r_[np.full(18, 1000.0), np.full(6, 1300.0)]
+    flat, recent = deseasonalised_level(stepped, "geometric"), deseasonalised_level(stepped, "geometric", 12.0)
+    assert flat < recent < 1300.0 and recent - flat > 30.0
+    growing = 1000.0 * 1.06 ** (np.arange(24) / 12)
+    last = growing[-1]
+    assert abs(deseasonalised_level(growing, "geometric", 12.0) - last) < abs(
+        deseasonalised_level(growing, "geometric") - last)
+    # the weight halves every ``halflife`` months back from the last month
+    two = np.array([100.0, 400.0])
+    assert deseasonalised_level(two, "mean", 1.0) == pytest.approx((0.5 * 100 + 400) / 1.5)
 
 
 def test_refitted_profiles_see_every_month_and_each_users_held_out_forecast_is_cross_fitted() -> None:

@@ -192,6 +192,7 @@ class SpendingFamily(ModelFamily):
         # Saved before the total's level became configurable: keep the level it was trained with.
         data.setdefault("total_level_months", 12)
         data.setdefault("total_level", "mean")
+        data.setdefault("total_level_halflife", 0.0)  # saved before session 7: a flat level
         config = ForecastConfig.from_dict(data)
         pooled = GlobalModel.load(Path(directory)) if "global" in config.eligible else None
         return SpendingPredictor(config, meta, pooled)

@@ -99,7 +99,8 @@ def series_runs(history: SpendHistory, horizon: int, cfg: ForecastConfig, catego
         models = {k: m for k, m in everything.items()
                   if not m.expensive or name == TOTAL or name in ranked[: cfg.expensive_top_k.get(k, 0)]}
         if "seasonal_index" in names and name in cfg.profiles:
-            models["seasonal_index"] = (SeasonalIndex(cfg.profiles[name], cfg.total_level_months, cfg.total_level)
+            models["seasonal_index"] = (SeasonalIndex(cfg.profiles[name], cfg.total_level_months, cfg.total_level,
+                                                      cfg.total_level_halflife)
                                         if name == TOTAL else SeasonalIndex(cfg.profiles[name]))
         if "global" in names and global_model is not None:
             models["global"] = global_model.forecaster(name, TOTAL)

@@ -61,19 +61,22 @@ LEVELS = ("mean", "geometric")
 GEOMETRIC_FLOOR = 0.05  # deseasonalised months below this share of their mean count as this (a log needs > 0)
 
 
-def deseasonalised_level(ratios: np.ndarray, level: str) -> float:
-    """The level of deseasonalised months: their mean, or their geometric mean (the median of a log-normal).
+def deseasonalised_level(ratios: np.ndarray, level: str, halflife: float = 0.0) -> float:
+    """The level of deseasonalised months (oldest first): their mean, or their geometric mean (the median of a
+    log-normal); with ``halflife`` > 0 a month's weight halves every ``halflife`` months back from the last.
 
     A month's spend is right-skewed: the geometric mean sits below the mean by about half the log-variance of
     the series, i.e. more for a volatile household than for a steady one, where absolute and percentage errors
     are smaller than at the mean; one spike moves it less.
     """
+    n = len(ratios)
+    weights = 0.5 ** (np.arange(n)[::-1] / halflife) if halflife > 0 else np.ones(n)
+    mean = float(np.average(ratios, weights=weights)) if n else 0.0
     if level == "geometric":
-        mean = float(np.mean(ratios))
         if mean <= 0:
             return 0.0
-        return float(np.exp(np.mean(np.log(np.maximum(ratios, GEOMETRIC_FLOOR * mean)))))
-    return float(np.mean(ratios))
+        return float(np.exp(np.average(np.log(np.maximum(ratios, GEOMETRIC_FLOOR * mean)), weights=weights)))
+    return mean
 
 
 @dataclass
@@ -88,6 +91,7 @@ class SeasonalIndex:
     coefficients: list[float] = field(default_factory=list)
     level_months: int = 12
     level: str = "mean"
+    halflife: float = 0.0
 
     def forecast(self, y: np.ndarray, start: pd.Period, exog: np.ndarray, horizon: int,
                  n_spec: int | None = None) -> np.ndarray:
@@ -95,5 +99,5 @@ class SeasonalIndex:
         n = len(y)
         factors = np.clip(1.0 + design(start, exog[: n + horizon]) @ np.asarray(self.coefficients), 0.2, 5.0)
         recent = slice(max(0, n - self.level_months), n)
-        level = deseasonalised_level(y[recent] / factors[recent], self.level)
+        level = deseasonalised_level(y[recent] / factors[recent], self.level, self.halflife)
         return np.asarray(level * factors[n: n + horizon], dtype=float)

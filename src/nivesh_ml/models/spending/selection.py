@@ -83,6 +83,11 @@ class ForecastConfig:
     # fields existed loads with 12 and "mean", what it was trained with (SpendingFamily.load).
     total_level_months: int = 24
     total_level: str = "geometric"
+    # Months after which a month's weight in that level halves (0: all ``total_level_months`` weigh the same).
+    # Households' spend drifts (prices, rent, a new EMI): a flat 24-month level is centred a year back and
+    # under-forecasts a drifting household (session 7: 12 months costs 0.09 point of MAPE on the drift-free
+    # simulator's tuning seeds and saves 0.8 point on drifting households; docs/benchmarks/spending.md).
+    total_level_halflife: float = 12.0
     # After training's choices, refit the shared profiles on every month of the training users (the choices
     # themselves are made with profiles that never saw the held-out months they are scored on).
     refit_profiles: bool = True
@@ -107,6 +112,8 @@ class ForecastConfig:
             raise InvalidInput("total_shrink must be between 0.5 and 1.5")
         if not 3 <= self.total_level_months <= 36:
             raise InvalidInput("total_level_months must be between 3 and 36")
+        if not (self.total_level_halflife == 0 or 1 <= self.total_level_halflife <= 120):
+            raise InvalidInput("total_level_halflife must be 0 (flat) or between 1 and 120 months")
         if self.total_level not in LEVELS:
             raise InvalidInput(f"total_level must be one of {list(LEVELS)}, got {self.total_level!r}")
         if self.winsorise < 0:
