@@ -132,6 +132,7 @@ _NOT_AMOUNT = (r"(?![\w])(?! ?(?:%|percent\b|(?:(?:different|separate|more|other
 _PAY_VERB = (r"(?:paid|pay|paying|pays|charged(?: me| us)?|charge me|refund(?:ed)?(?: me)?|send|sent|sending|"
              r"transfer(?:red)?|move|moved|withdr[ae]wn?|withdraw|deposit(?:ed)?|spent|spend|spending|cost|costs|"
              r"top(?:ped)? up|topped-up|received|receive|got|get|owe|owes|borrow(?:ed)?|lend|lent|have|had|"
+             r"gave me|gave us|give me|given|"
              r"(?:payment|charge|fee|refund|withdrawal|deposit|transfer|debit|bill|balance|amount|total|loan|"
              r"salary|rent|cost|price|sum|purchase|transaction|cashback|limit|overdraft|wage|pension|bonus|"
              r"fine|penalty|fare|premium|instal?lment|repayment|debt|budget|tip|allowance|invoice|cheque|check)"
@@ -149,6 +150,12 @@ CONTEXT_AMOUNT_RE: Final = re.compile(
     rf"(?<![\w])(?:the|a|an|my|that|this|your) (?P<num2>{NUMBER}) {_BANK_NOUN}|"
     rf"(?<![\w.,:/-])(?P<num3>(?:[0-9]{{1,3}}(?:,[0-9]{{2,3}})++|[0-9]{{1,7}}+)\.[0-9]{{2}})(?![\w.,:/-])"
     r"(?! ?(?:am|pm|a\.m|p\.m|hrs?|h)\b)", re.IGNORECASE)
+# The other amount of a comparison, money only when the text names a currency elsewhere (find_context_amounts):
+# "it gave me 10 pounds instead of the 30", "I asked for £40 but only 20 came out".
+COMPARED_AMOUNT_RE: Final = re.compile(
+    rf"(?<![\w])(?:only|just|instead of|rather than|not even)(?: (?:the|my|a|me|us))?"
+    rf"(?: (?:requested|asked for|wanted|got|received|given|gave me|had|took out|withdrew))? (?P<num>{NUMBER})"
+    rf"{_NOT_AMOUNT}", re.IGNORECASE)
 
 
 # One unit of a currency named in the singular: "a pound", "an extra pound", "one additional dollar", "a cent".
@@ -188,4 +195,8 @@ def find_context_amounts(text: str) -> list[MoneyMatch]:
         if group == "num3" and _CLOCK_LIKE.fullmatch(m.group(group)) and text[:m.start()].lower().endswith(_AT_WORDS):
             continue  # "at 4.30", "around 7.45": a clock time
         found.append(MoneyMatch(to_number(m.group(group)), None, m.start(group), m.end(group)))
+    compared = [MoneyMatch(to_number(m.group("num")), None, m.start("num"), m.end("num"))
+                for m in COMPARED_AMOUNT_RE.finditer(text)]
+    if compared and (MONEY_RE.search(text) or WORD_MONEY_RE.search(text) or ONE_UNIT_RE.search(text)):
+        found += compared
     return found

@@ -50,6 +50,11 @@ def _spans(text: str) -> set[tuple[str, str]]:
     ("can I top up on weekends", {("weekends", "DATE")}),
     ("Yesterdays payment failed", {("Yesterdays", "DATE")}),
     ("will it arrive within the week", {("within the week", "DATE")}),
+    # the other amount of a comparison, when the text names a currency
+    ("it gave me 10 pounds instead of the 30", {("10 pounds", "MONEY"), ("30", "MONEY")}),
+    ("I tried to withdraw 40 pounds but only 20 came out", {("40 pounds", "MONEY"), ("20", "MONEY")}),
+    ("only 20 came out", set()),                              # no currency anywhere: not enough context
+    ("I only have 5 cards", set()),
 ])
 def test_grammar_reads_real_phrasing(text: str, expected: set[tuple[str, str]]) -> None:
     assert _spans(text) == expected
