@@ -1,6 +1,6 @@
 """Spending forecasts on households that drift, written independently of the simulator (session 7).
 
-    .venv/bin/python benchmarks/bench_spending_drift.py MODEL_DIR [HOUSEHOLDS] [-v]
+    .venv/bin/python benchmarks/bench_spending_drift.py MODEL_DIR [HOUSEHOLDS] [-v] [--thin=3,4,6,9,12]
     CFG='{"total_level_halflife": 0}' .venv/bin/python benchmarks/bench_spending_drift.py MODEL_DIR 20
 
 The bundled simulator has no drift over time; real households do (rent rises each year, a loan's EMI starts, a
@@ -10,6 +10,8 @@ not real data) and forecasts the 3-month total from 6 origins through the served
 transactions, as ``/predict/spending`` does), against seasonal naive (the same 3 months a year before) and the
 12-month mean and median x 3. Prints each method's MAPE and mean signed error (bias) over all origins, and the
 ratios served / seasonal naive and served / 12-month mean. ``CFG`` (JSON) overrides fields of the loaded config.
+``--thin=N,...``: only the last N months of history before each of 3 origins (thin histories), served vs the mean
+of those months and the last month.
 """
 
 from __future__ import annotations
@@ -95,17 +97,50 @@ def month_totals(frame: pd.DataFrame) -> pd.Series:
     return frame.assign(month=months).groupby("month")["amount"].sum()
 
 
+def thin_report(predictor: Any, households: int, lengths: list[int]) -> dict[str, Any]:
+    """Thin histories: only the last ``n`` months before each of 3 origins; served vs the mean of those months
+    and the last month (x 3)."""
+    report: dict[str, Any] = {}
+    for keep in lengths:
+        errors: dict[str, list[float]] = {"served": [], "mean_of_history": [], "last_month": []}
+        for seed in range(1000, 1000 + households):
+            frame = household(seed)
+            totals = month_totals(frame)
+            months = list(totals.index)
+            stamp = pd.to_datetime(frame["timestamp"]).dt.to_period("M")
+            for k in range(3):
+                origin = len(months) - HORIZON - k
+                history = frame[(stamp < months[origin]) & (stamp >= months[origin - keep])]
+                actual = float(totals.iloc[origin:origin + HORIZON].sum())
+                out = predictor.predict([{"transactions": history.to_dict("records"), "months": HORIZON + 2}])[0]
+                got = {row["month"]: row["amount"] for row in out["total"]}
+                past = totals.iloc[origin - keep:origin]
+                points = {"served": float(sum(got[str(m)] for m in months[origin:origin + HORIZON])),
+                          "mean_of_history": float(past.mean() * HORIZON),
+                          "last_month": float(past.iloc[-1] * HORIZON)}
+                for key, point in points.items():
+                    errors[key].append(abs(point - actual) / actual)
+        report[f"{keep}_months"] = {k: round(float(np.mean(v)), 4) for k, v in errors.items()}
+    return report
+
+
 def main() -> None:
     """Score the served 3-month total and the baselines over every household and origin."""
     from nivesh_ml.models.spending import FAMILY
 
-    args = [a for a in sys.argv[1:] if a != "-v"]
+    thin = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--thin=")), "")
+    args = [a for a in sys.argv[1:] if a != "-v" and not a.startswith("--thin=")]
     verbose = "-v" in sys.argv
     predictor = FAMILY.load(Path(args[0]))
     override = json.loads(os.environ.get("CFG", "{}"))
     if override:
         predictor.config = replace(predictor.config, **override)
     households = int(args[1]) if len(args) > 1 else 20
+    if thin:
+        lengths = [int(n) for n in thin.split(",")]
+        json.dump(thin_report(predictor, households, lengths), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
     errors: dict[str, list[float]] = {k: [] for k in ("served", "seasonal_naive", "mean_12", "median_12")}
     bias: dict[str, list[float]] = {k: [] for k in errors}
     for seed in range(1000, 1000 + households):
