@@ -169,6 +169,35 @@ class Hit:
 
 _DEFINITION = re.compile(r"^\s*(what is|what's|what are) (a|an)\b|\bmeaning of\b|\bkya hota hai\b|\bkya hai\b$",
                          re.IGNORECASE)
+# A number the question states ("my score is 650") and the ranges a sentence states ("650–699", "Below 650",
+# "750 or above"): a row whose every range holds the number answers it; one with a range that excludes it does not.
+# Amounts, percentages and durations are left out (their scales differ between question and guide).
+_NOT_PLAIN = r"(?! ?(?:%|lakh|crore|k\b|years?|months?|days?|yrs?))"
+_ASKED_NUMBER = re.compile(rf"(?<![\w₹.,/-])([0-9]{{2,6}}){_NOT_PLAIN}(?![\w.,/-])", re.IGNORECASE)
+_RANGES = re.compile(
+    rf"(?<![\w₹.,])([0-9]{{2,6}}) ?[–-] ?([0-9]{{2,6}}){_NOT_PLAIN}(?![\w.,])|"
+    rf"\b(?:below|under|less than) ([0-9]{{2,6}}){_NOT_PLAIN}(?![\w.,])|"
+    rf"(?<![\w₹.,])([0-9]{{2,6}}) (?:or|and) (?:above|more|higher)\b|"
+    rf"\b(?:above|over) ([0-9]{{2,6}}){_NOT_PLAIN}(?![\w.,])",
+    re.IGNORECASE)
+RANGE_BONUS = 0.4
+
+
+def range_fit(numbers: list[int], text: str) -> int:
+    """+1 when every range ``text`` states holds each asked number, -1 when one excludes one, 0 without ranges."""
+    bounds = []
+    for m in _RANGES.finditer(text):
+        if m.group(1):
+            bounds.append((int(m.group(1)), int(m.group(2))))
+        elif m.group(3):
+            bounds.append((-1, int(m.group(3)) - 1))
+        else:
+            bounds.append((int(m.group(4) or m.group(5)) + (0 if m.group(4) else 1), 10**9))
+    if not bounds or not numbers:
+        return 0
+    return 1 if all(lo <= n <= hi for n in numbers for lo, hi in bounds) else -1
+
+
 _FIGURE = re.compile(r"₹ ?[0-9]|[0-9] ?%|\b[0-9]{1,3}+ (years?|months?|days|times|lakh|crore)\b")
 
 
@@ -466,6 +495,7 @@ class Retriever:
         wants_figure = _DEFINITION.search(query) is None
         weight = sum(self._idf.get(t, self._unseen_idf) for t in terms)
         named = asked_entities(query)
+        asked_numbers = [int(m.group(1)) for m in _ASKED_NUMBER.finditer(query)][:3]
         scored: list[tuple[float, int]] = []
         for i, (chunk, text) in enumerate(self.sentences):
             shared = terms & self._sentence_tokens[i]
@@ -490,6 +520,8 @@ class Retriever:
                 score += LABEL_BONUS
             if len(text) < SHORT_SENTENCE_CHARS:  # "Actual results can be higher or lower." answers nothing
                 score -= 0.5
+            if asked_numbers:
+                score += RANGE_BONUS * range_fit(asked_numbers, text)
             scored.append((score, i))
         scored.sort(key=lambda item: -item[0])
         # the answer is the best-scored of the leading sentences that covers enough of the question

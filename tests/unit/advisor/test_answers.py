@@ -7,7 +7,7 @@ import re
 import pytest
 
 from nivesh_ml.advisor import calculators as calc
-from nivesh_ml.advisor.retrieval import Retriever, expand_query, split_sentences
+from nivesh_ml.advisor.retrieval import Retriever, expand_query, range_fit, split_sentences
 from nivesh_ml.advisor.routing import calculator_arguments, route_message
 from nivesh_ml.advisor.service import Advisor, advise
 from nivesh_ml.config import Settings
@@ -40,6 +40,23 @@ def test_the_answering_sentence_comes_first(keyword_retriever: Retriever, questi
     passages = keyword_retriever.answer_passages(question, keyword_retriever.search(question, k=3))
     assert re.search(fact, passages[0].text)
     assert passages[0].as_of and passages[0].authority
+
+
+@pytest.mark.parametrize(("question", "row"), [
+    ("mera credit score 650 hai, loan milega kya?", "650–699"),   # was the "Below 650" row
+])
+def test_a_number_in_the_question_picks_the_row_whose_range_holds_it(keyword_retriever: Retriever, question: str,
+                                                                     row: str) -> None:
+    passages = keyword_retriever.answer_passages(question, keyword_retriever.search(question, k=3))
+    assert row in passages[0].text, passages[0].text
+
+
+def test_range_fit() -> None:
+    assert range_fit([650], "Score: 650–699 — Average") == 1
+    assert range_fit([650], "CIBIL score ranges (300–900): Score: Below 650 — Weak") == -1
+    assert range_fit([780], "Score: 750 or above — Excellent") == 1
+    assert range_fit([650], "PPF runs for 15 years") == 0          # no range: no say
+    assert range_fit([12], "₹4–8 lakh at 5%") == 0                # amounts and their scales are left out
 
 
 def test_offline_reply_opens_with_the_fact_its_date_and_source(advisor: Advisor) -> None:
