@@ -183,8 +183,8 @@ _RANGES = re.compile(
 RANGE_BONUS = 0.4
 
 
-def range_fit(numbers: list[int], text: str) -> int:
-    """+1 when every range ``text`` states holds each asked number, -1 when one excludes one, 0 without ranges."""
+def stated_ranges(text: str) -> list[tuple[int, int]]:
+    """The ranges ``text`` states, as inclusive ``(low, high)`` bounds ("Below 650" → (-1, 649))."""
     bounds = []
     for m in _RANGES.finditer(text):
         if m.group(1):
@@ -193,6 +193,11 @@ def range_fit(numbers: list[int], text: str) -> int:
             bounds.append((-1, int(m.group(3)) - 1))
         else:
             bounds.append((int(m.group(4) or m.group(5)) + (0 if m.group(4) else 1), 10**9))
+    return bounds
+
+
+def range_fit(numbers: list[int], bounds: list[tuple[int, int]]) -> int:
+    """+1 when every range holds each asked number, -1 when one excludes one, 0 without ranges or numbers."""
     if not bounds or not numbers:
         return 0
     return 1 if all(lo <= n <= hi for n in numbers for lo, hi in bounds) else -1
@@ -418,6 +423,7 @@ class Retriever:
         self._vocabulary = _Vocabulary(_WORD.findall(" ".join(c.indexed_text() for c in self.chunks).lower()))
         self._labels = [set(tokenize(text.partition(":")[0])) if ":" in text[:LABEL_CHARS] else set()
                         for _, text in self.sentences]
+        self._ranges = [stated_ranges(text) for _, text in self.sentences]  # "650–699", "Below 650"
 
     def correct(self, query: str) -> str:
         """The query with misspelt words ("intrest") replaced by the guides' word one edit away."""
@@ -521,7 +527,7 @@ class Retriever:
             if len(text) < SHORT_SENTENCE_CHARS:  # "Actual results can be higher or lower." answers nothing
                 score -= 0.5
             if asked_numbers:
-                score += RANGE_BONUS * range_fit(asked_numbers, text)
+                score += RANGE_BONUS * range_fit(asked_numbers, self._ranges[i])
             scored.append((score, i))
         scored.sort(key=lambda item: -item[0])
         # the answer is the best-scored of the leading sentences that covers enough of the question

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from nivesh_ml.advisor import calculators as calc
-from nivesh_ml.advisor.retrieval import Retriever, expand_query, range_fit, split_sentences
+from nivesh_ml.advisor.retrieval import Retriever, expand_query, range_fit, split_sentences, stated_ranges
 from nivesh_ml.advisor.routing import calculator_arguments, route_message
 from nivesh_ml.advisor.service import Advisor, advise
 from nivesh_ml.config import Settings
@@ -52,11 +52,11 @@ def test_a_number_in_the_question_picks_the_row_whose_range_holds_it(keyword_ret
 
 
 def test_range_fit() -> None:
-    assert range_fit([650], "Score: 650–699 — Average") == 1
-    assert range_fit([650], "CIBIL score ranges (300–900): Score: Below 650 — Weak") == -1
-    assert range_fit([780], "Score: 750 or above — Excellent") == 1
-    assert range_fit([650], "PPF runs for 15 years") == 0          # no range: no say
-    assert range_fit([12], "₹4–8 lakh at 5%") == 0                # amounts and their scales are left out
+    assert range_fit([650], stated_ranges("Score: 650–699 — Average")) == 1
+    assert range_fit([650], stated_ranges("CIBIL score ranges (300–900): Score: Below 650 — Weak")) == -1
+    assert range_fit([780], stated_ranges("Score: 750 or above — Excellent")) == 1
+    assert range_fit([650], stated_ranges("PPF runs for 15 years")) == 0          # no range: no say
+    assert range_fit([12], stated_ranges("₹4–8 lakh at 5%")) == 0                # amounts and their scales are left out
 
 
 def test_offline_reply_opens_with_the_fact_its_date_and_source(advisor: Advisor) -> None:

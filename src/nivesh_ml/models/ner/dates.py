@@ -414,12 +414,8 @@ def _range_ago(t: str, ref: date) -> Range | None:
 
 
 def _plural_days(t: str, ref: date) -> Range | None:
-    """"yesterdays" (a typo) → yesterday; "weekends" → the coming weekend; "weekdays" → Monday–Friday of this week;
-    "within the week" → today to the end of the week (month, year)."""
-    if t == "yesterdays":
-        return _fixed("yesterday", ref)
-    if t == "weekends":
-        return _resolve_rules("every weekend", ref)
+    """"weekdays" → Monday–Friday of this week; "within the week" → today to the end of the week (month, year).
+    ("weekends" and the typo "yesterdays" are read as "every weekend" and "yesterday": ``ALIASES``.)"""
     if t == "weekdays":
         monday = period_containing(ref, "week")[0]
         return monday, monday + timedelta(days=4)
@@ -446,8 +442,13 @@ _RULES: tuple[Callable[[str, date], Range | None], ...] = (
     _plural_days)
 
 
+# Spans read as another wording before the rules run.
+ALIASES = {"weekends": "every weekend", "yesterdays": "yesterday"}
+
+
 def _clean(text: str) -> str:
     t = re.sub(r"\s+", " ", text.strip().lower()).strip(" .,;:!?")
+    t = ALIASES.get(t, t)
     if not t.startswith(("by the ", "the end", "the start", "the beginning", "the middle", "the rest")):
         t = re.sub(r"^(the|on|by|till|until) ", "", t)
     t = re.sub(rf"^({_MONTH_RE}) the ", r"\1 ", t)  # "march the 3rd 2021"
